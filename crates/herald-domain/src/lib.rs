@@ -1,1 +1,27 @@
-//! Herald domain rules.
+//! Herald's rules: what a valid request is, who receives a notification,
+//! how statuses change, how searches match, how listings page.
+//!
+//! No HTTP and no SQL here: the protocol layer turns wire shapes into the
+//! inputs below, and the store keeps records.
+
+pub mod arn;
+pub mod clock;
+pub mod connect;
+pub mod error;
+pub mod pagination;
+
+pub use clock::{Clock, SystemClock};
+pub use error::{ConnectError, ConnectResult};
+
+/// Who is calling. Every resource belongs to the caller's account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account_id: String,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_token: Option<String>,
+}

@@ -1,1 +1,42 @@
-//! Herald protocol layer.
+//! Herald's HTTP face: the AWS restJson1 protocol for each service, and
+//! Herald's own endpoints under `/_herald/`.
+
+pub mod aws;
+pub mod connect;
+mod dispatch;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use herald_domain::connect::ConnectService;
+
+pub use dispatch::MAX_BODY_BYTES;
+
+/// Everything a request handler needs.
+pub struct AppState {
+    pub connect: ConnectService,
+    pub connect_routes: Vec<aws::routing::Route<connect::ConnectOp>>,
+    /// The account of the single built-in principal, until SigV4 principals
+    /// exist.
+    pub account_id: String,
+}
+
+impl AppState {
+    pub fn new(connect: ConnectService, account_id: String) -> Self {
+        AppState {
+            connect,
+            connect_routes: connect::routes(),
+            account_id,
+        }
+    }
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/_herald/health", get(dispatch::health))
+        .fallback(dispatch::aws)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(dispatch::request_id))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(dispatch::panic_response))
+}

@@ -1,1 +1,23 @@
-fn main() {}
+//! The `herald` binary: parses configuration and wires the store, the
+//! rules and the HTTP layer together. Nothing else lives here.
+
+mod config;
+mod serve;
+mod sweeper;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = config::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command.unwrap_or_default() {
+        config::Command::Serve(args) => serve::run(args).await,
+    }
+}

@@ -1,0 +1,80 @@
+//! Amazon Connect: the directory (instances, users), notifications, the
+//! per-user view, search and tags. One file per group of operations.
+
+mod instances;
+mod notifications;
+pub mod search;
+mod tags;
+mod user_notifications;
+mod users;
+pub mod validate;
+
+use std::sync::Arc;
+
+use herald_store::{InstanceRecord, Store, UserRecord};
+
+use crate::clock::Clock;
+use crate::error::{ConnectError, ConnectResult};
+use crate::pagination::TokenCodec;
+use crate::Caller;
+
+pub use instances::CreateInstanceInput;
+pub use notifications::CreateNotificationInput;
+pub use search::{AttributeFilterInput, CriteriaInput, SearchInput, StringConditionInput, TagPair};
+pub use user_notifications::StatusUpdateInput;
+pub use users::CreateUserInput;
+
+/// The Connect operations over one store.
+pub struct ConnectService {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    region: String,
+    tokens: TokenCodec,
+}
+
+impl ConnectService {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, region: String, token_secret: Vec<u8>) -> Self {
+        ConnectService {
+            store,
+            clock,
+            region,
+            tokens: TokenCodec::new(token_secret),
+        }
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The caller's instance, or `ResourceNotFoundException`.
+    async fn instance(&self, caller: &Caller, instance_id: &str) -> ConnectResult<InstanceRecord> {
+        self.store
+            .get_instance(&caller.account_id, instance_id)
+            .await?
+            .ok_or_else(|| not_found(format!("Instance {instance_id} was not found.")))
+    }
+
+    async fn user(&self, instance: &InstanceRecord, user_id: &str) -> ConnectResult<UserRecord> {
+        self.store
+            .get_user(instance.seq, user_id)
+            .await?
+            .ok_or_else(|| {
+                not_found(format!(
+                    "User {user_id} was not found in instance {}.",
+                    instance.id
+                ))
+            })
+    }
+}
+
+fn not_found(message: String) -> ConnectError {
+    ConnectError::ResourceNotFound(message)
+}
+
+/// Takes one more than a page so that the presence of a next page is known
+/// without a second query; returns the page and the last item kept.
+fn split_page<T>(mut items: Vec<T>, limit: u32) -> (Vec<T>, bool) {
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    (items, more)
+}

@@ -1,0 +1,118 @@
+//! ListUserNotifications and UpdateUserNotificationStatus: the view of one
+//! user, and that user's status for each notification.
+
+use herald_store::{StatusOutcome, StatusWrite, UserListCursor, UserNotification, UserStatus};
+use jiff::Timestamp;
+
+use super::validate::{self, invalid, required};
+use super::{ConnectService, not_found, split_page};
+use crate::error::{ConnectError, ConnectResult};
+use crate::pagination::TokenScope;
+use crate::{Caller, Page};
+
+#[derive(Debug, Clone, Default)]
+pub struct StatusUpdateInput {
+    pub instance_id: String,
+    pub user_id: String,
+    pub notification_id: String,
+    pub status: Option<String>,
+    /// `x-amz-last-modified-time`.
+    pub last_modified_time: Option<Timestamp>,
+    /// `x-amz-last-modified-region`.
+    pub last_modified_region: Option<String>,
+}
+
+impl ConnectService {
+    pub async fn list_user_notifications(
+        &self,
+        caller: &Caller,
+        instance_id: &str,
+        user_id: &str,
+        max_results: Option<i64>,
+        next_token: Option<&str>,
+    ) -> ConnectResult<Page<UserNotification>> {
+        let limit = validate::max_results(max_results, 1000, 100)?;
+        let instance = self.instance(caller, instance_id).await?;
+        let user = self.user(&instance, user_id).await?;
+        let scope = TokenScope::new("ListUserNotifications", &(&instance.id, &user.id));
+        let after = next_token
+            .map(|token| self.tokens.redeem::<(i64, i64, i64)>(&scope, token))
+            .transpose()?
+            .map(|(urgency, created_ms, seq)| UserListCursor {
+                urgency,
+                created_ms,
+                seq,
+            });
+        let rows = self
+            .store
+            .list_user_notifications(instance.seq, user.seq, self.clock.now(), after, limit + 1)
+            .await?;
+        let (items, more) = split_page(rows, limit);
+        let next_token = match (more, items.last()) {
+            (true, Some(last)) => {
+                let c = last.notification.user_list_cursor();
+                Some(self.tokens.issue(&scope, &(c.urgency, c.created_ms, c.seq)))
+            }
+            _ => None,
+        };
+        Ok(Page { items, next_token })
+    }
+
+    pub async fn update_user_notification_status(
+        &self,
+        caller: &Caller,
+        input: StatusUpdateInput,
+    ) -> ConnectResult<()> {
+        let status_text = required(input.status, "Status")?;
+        let status = UserStatus::parse(&status_text).ok_or_else(|| {
+            invalid(format!(
+                "Status '{status_text}' is not valid; valid values: READ, UNREAD, HIDDEN."
+            ))
+        })?;
+        if let Some(region) = &input.last_modified_region {
+            validate::region_name(region, "LastModifiedRegion")?;
+        }
+        let now = self.clock.now();
+        // A write that names its region is replicated from elsewhere: it
+        // carries its own time and region. Otherwise the write happens here
+        // and now.
+        let (modified_at, modified_region) = match (&input.last_modified_region, input.last_modified_time) {
+            (Some(region), Some(time)) => (time, region.clone()),
+            (Some(_), None) => {
+                return Err(invalid(
+                    "LastModifiedTime (x-amz-last-modified-time) is required with LastModifiedRegion.",
+                ));
+            }
+            (None, _) => (now, self.region.clone()),
+        };
+        let instance = self.instance(caller, &input.instance_id).await?;
+        let user = self.user(&instance, &input.user_id).await?;
+        let outcome = self
+            .store
+            .set_user_status(StatusWrite {
+                instance_seq: instance.seq,
+                notification_id: input.notification_id.clone(),
+                user_seq: user.seq,
+                status,
+                now,
+                not_older_than: input.last_modified_time,
+                modified_at,
+                modified_region,
+            })
+            .await?;
+        match outcome {
+            StatusOutcome::Written => Ok(()),
+            StatusOutcome::NotFound => Err(not_found(format!(
+                "Notification {} was not found for user {}.",
+                input.notification_id, input.user_id
+            ))),
+            StatusOutcome::Stale { stored_at } => Err(ConnectError::InvalidRequest(format!(
+                "Stale write: LastModifiedTime {} is older than the status's stored last-modified time {stored_at}.",
+                input
+                    .last_modified_time
+                    .map(|t| t.to_string())
+                    .unwrap_or_default()
+            ))),
+        }
+    }
+}

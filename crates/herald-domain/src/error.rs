@@ -1,0 +1,38 @@
+//! The errors of Herald's rules. The protocol layer maps each to an AWS
+//! error in one place per service.
+
+use herald_store::StoreError;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConnectError {
+    /// A value breaks a constraint (length, range, enum, recipient, …).
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// The request as a whole cannot be honoured (stale write, …).
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("{0}")]
+    ResourceNotFound(String),
+    #[error("{0}")]
+    DuplicateResource(String),
+    #[error("{0}")]
+    AccessDenied(String),
+    /// The store failed; nothing was changed.
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type ConnectResult<T> = Result<T, ConnectError>;
+
+impl From<StoreError> for ConnectError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict(message) => ConnectError::DuplicateResource(message),
+            StoreError::Unavailable(_) | StoreError::Corrupt(_) => {
+                // The detail goes to the log, not to the client.
+                tracing::error!(%error, "store failure");
+                ConnectError::Internal("Request processing failed; please retry.".into())
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! CreateNotification, DescribeNotification, ListNotifications,
+//! UpdateNotificationContent, DeleteNotification.
+
+use herald_domain::Caller;
+use herald_domain::connect::{ConnectService, CreateNotificationInput};
+use serde_json::json;
+
+use super::shapes::{CreateNotificationRequest, NotificationShape, UpdateNotificationContentRequest};
+use super::{HandlerResult, domain, empty, json};
+use crate::aws::AwsRequest;
+use crate::aws::timestamp::from_epoch_seconds;
+
+pub async fn create(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+    let body: CreateNotificationRequest = request.json()?;
+    let expires_at = body
+        .expires_at
+        .map(|seconds| from_epoch_seconds(seconds, "ExpiresAt"))
+        .transpose()?;
+    let (id, arn) = service
+        .create_notification(
+            caller,
+            CreateNotificationInput {
+                instance_id: request.label("InstanceId")?,
+                recipients: body.recipients,
+                content: body.content,
+                priority: body.priority,
+                expires_at,
+                tags: body.tags,
+                predefined_notification_id: body.predefined_notification_id,
+                client_token: body.client_token,
+            },
+        )
+        .await
+        .map_err(domain)?;
+    Ok(json(&json!({ "NotificationId": id, "NotificationArn": arn })))
+}
+
+pub async fn describe(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+    let notification = service
+        .describe_notification(caller, &request.label("InstanceId")?, &request.label("NotificationId")?)
+        .await
+        .map_err(domain)?;
+    Ok(json(&json!({ "Notification": NotificationShape::new(&notification, None) })))
+}
+
+pub async fn list(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+    let page = service
+        .list_notifications(
+            caller,
+            &request.label("InstanceId")?,
+            request.query_int("maxResults")?,
+            request.query_one("nextToken"),
+        )
+        .await
+        .map_err(domain)?;
+    let summaries: Vec<NotificationShape> = page
+        .items
+        .iter()
+        .map(|notification| NotificationShape::new(notification, None))
+        .collect();
+    let mut body = json!({ "NotificationSummaryList": summaries });
+    if let Some(token) = page.next_token {
+        body["NextToken"] = json!(token);
+    }
+    Ok(json(&body))
+}
+
+pub async fn update_content(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+    let body: UpdateNotificationContentRequest = request.json()?;
+    service
+        .update_notification_content(
+            caller,
+            &request.label("InstanceId")?,
+            &request.label("NotificationId")?,
+            body.content,
+        )
+        .await
+        .map_err(domain)?;
+    Ok(empty())
+}
+
+pub async fn delete(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+    service
+        .delete_notification(caller, &request.label("InstanceId")?, &request.label("NotificationId")?)
+        .await
+        .map_err(domain)?;
+    Ok(empty())
+}

@@ -1,0 +1,51 @@
+//! ListUserNotifications and UpdateUserNotificationStatus.
+
+use herald_domain::Caller;
+use herald_domain::connect::{ConnectService, StatusUpdateInput};
+use serde_json::json;
+
+use super::shapes::{UpdateUserNotificationStatusRequest, UserNotificationShape};
+use super::{HandlerResult, domain, empty, json};
+use crate::aws::AwsRequest;
+
+pub async fn list(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+    let instance_id = request.label("InstanceId")?;
+    let user_id = request.label("UserId")?;
+    let page = service
+        .list_user_notifications(
+            caller,
+            &instance_id,
+            &user_id,
+            request.query_int("maxResults")?,
+            request.query_one("nextToken"),
+        )
+        .await
+        .map_err(domain)?;
+    let items: Vec<UserNotificationShape> = page
+        .items
+        .iter()
+        .map(|entry| UserNotificationShape::new(entry, &instance_id, &user_id))
+        .collect();
+    let mut body = json!({ "UserNotifications": items });
+    if let Some(token) = page.next_token {
+        body["NextToken"] = json!(token);
+    }
+    Ok(json(&body))
+}
+
+pub async fn update_status(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+    let body: UpdateUserNotificationStatusRequest = request.json()?;
+    let input = StatusUpdateInput {
+        instance_id: request.label("InstanceId")?,
+        user_id: request.label("UserId")?,
+        notification_id: request.label("NotificationId")?,
+        status: body.status,
+        last_modified_time: request.header_timestamp("x-amz-last-modified-time")?,
+        last_modified_region: request.header("x-amz-last-modified-region")?.map(str::to_owned),
+    };
+    service
+        .update_user_notification_status(caller, input)
+        .await
+        .map_err(domain)?;
+    Ok(empty())
+}

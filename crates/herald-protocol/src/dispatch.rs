@@ -1,0 +1,96 @@
+//! From an HTTP request to an operation handler and back: request ids,
+//! the body limit, route lookup, and the last-resort panic response.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::HeaderValue;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use herald_domain::Caller;
+use tracing::Instrument;
+
+use crate::AppState;
+use crate::aws::routing::{self, parse_query};
+use crate::aws::{AwsError, AwsRequest};
+use crate::connect;
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub async fn health() -> Response {
+    axum::Json(serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
+    .into_response()
+}
+
+/// Gives every response an `x-amzn-RequestId` and every log line of the
+/// request that id.
+pub async fn request_id(request: Request, next: Next) -> Response {
+    let id = uuid::Uuid::new_v4().to_string();
+    let span = tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
+    let mut response = next.run(request).instrument(span.clone()).await;
+    span.in_scope(|| tracing::debug!(status = %response.status(), "response"));
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-amzn-RequestId", value);
+    }
+    response
+}
+
+pub fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    AwsError::internal().into_response()
+}
+
+async fn read_body(body: Body, declared_length: Option<u64>) -> Result<bytes::Bytes, AwsError> {
+    if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(AwsError::too_large(MAX_BODY_BYTES));
+    }
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(AwsError::too_large(MAX_BODY_BYTES))
+        }
+        Err(_) => Err(AwsError::invalid_request("The request body could not be read.")),
+    }
+}
+
+/// Every path that is not Herald's own goes through the AWS route tables.
+pub async fn aws(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    match route_aws(&state, request).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn route_aws(state: &AppState, request: Request) -> Result<Response, AwsError> {
+    let (parts, body) = request.into_parts();
+    let query = parse_query(parts.uri.query());
+    let path = parts.uri.path();
+    let Some((route, labels)) = routing::find(&state.connect_routes, &parts.method, path, &query)? else {
+        return Err(AwsError::unknown_operation(&parts.method, path));
+    };
+    let declared_length = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    let body = read_body(body, declared_length).await?;
+    let op = route.op;
+    tracing::debug!(?op, "operation");
+    let request = AwsRequest {
+        labels,
+        query,
+        headers: parts.headers,
+        body,
+    };
+    let caller = Caller {
+        account_id: state.account_id.clone(),
+    };
+    connect::handle(&state.connect, &caller, op, request).await
+}

@@ -1,0 +1,53 @@
+//! Command line and environment configuration.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "herald", version, about = "A self-hosted notification service that speaks the AWS wire protocol")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+}
+
+impl Default for Command {
+    fn default() -> Self {
+        // `herald` alone serves with defaults and environment variables.
+        Command::Serve(ServeArgs::parse_from(["serve"]))
+    }
+}
+
+#[derive(Debug, Clone, Parser)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "HERALD_LISTEN", default_value = "127.0.0.1:4580")]
+    pub listen: SocketAddr,
+
+    /// Directory of the embedded store; created on first run.
+    #[arg(long, env = "HERALD_DATA_DIR", default_value = "./herald-data")]
+    pub data_dir: PathBuf,
+
+    /// Region that ARNs and last-modified regions name.
+    #[arg(long, env = "HERALD_REGION", default_value = "us-east-1")]
+    pub region: String,
+
+    /// Account that owns the resources of the built-in principal.
+    #[arg(long, env = "HERALD_ACCOUNT_ID", default_value = "000000000000")]
+    pub account_id: String,
+
+    /// How long an expired notification is kept before the sweeper deletes it.
+    #[arg(long, env = "HERALD_EXPIRY_GRACE_SECONDS", default_value_t = 3600)]
+    pub expiry_grace_seconds: u64,
+
+    /// How often the sweeper runs.
+    #[arg(long, env = "HERALD_SWEEP_INTERVAL_SECONDS", default_value_t = 60)]
+    pub sweep_interval_seconds: u64,
+}
