@@ -38,7 +38,8 @@ pub trait Store: Send + Sync + 'static {
 
     // --- instances -------------------------------------------------------
     async fn create_instance(&self, instance: NewInstance) -> StoreResult<InstanceRecord>;
-    async fn get_instance(&self, account_id: &str, id: &str) -> StoreResult<Option<InstanceRecord>>;
+    async fn get_instance(&self, account_id: &str, id: &str)
+    -> StoreResult<Option<InstanceRecord>>;
     /// Oldest first, after `after_seq`.
     async fn list_instances(
         &self,
@@ -54,8 +55,11 @@ pub trait Store: Send + Sync + 'static {
     async fn create_user(&self, user: NewUser) -> StoreResult<UserRecord>;
     async fn get_user(&self, instance_seq: i64, user_id: &str) -> StoreResult<Option<UserRecord>>;
     /// The users among `user_ids` that exist in the instance.
-    async fn find_users(&self, instance_seq: i64, user_ids: &[String])
-    -> StoreResult<Vec<UserRecord>>;
+    async fn find_users(
+        &self,
+        instance_seq: i64,
+        user_ids: &[String],
+    ) -> StoreResult<Vec<UserRecord>>;
     /// Oldest first, after `after_seq`.
     async fn list_users(
         &self,
@@ -67,8 +71,10 @@ pub trait Store: Send + Sync + 'static {
 
     // --- notifications ---------------------------------------------------
     /// Creates the notification atomically with its client-token claim.
-    async fn create_notification(&self, notification: NewNotification)
-    -> StoreResult<CreateOutcome>;
+    async fn create_notification(
+        &self,
+        notification: NewNotification,
+    ) -> StoreResult<CreateOutcome>;
     /// The notification, expired or not (until swept).
     async fn get_notification(
         &self,
@@ -92,8 +98,11 @@ pub trait Store: Send + Sync + 'static {
         modified_at: Timestamp,
         modified_region: &str,
     ) -> StoreResult<Option<Notification>>;
-    async fn delete_notification(&self, instance_seq: i64, notification_id: &str)
-    -> StoreResult<bool>;
+    async fn delete_notification(
+        &self,
+        instance_seq: i64,
+        notification_id: &str,
+    ) -> StoreResult<bool>;
     /// Adds `add` and removes `remove` in one step, refusing to exceed
     /// `max_tags`.
     async fn update_notification_tags(

@@ -252,7 +252,9 @@ pub enum StatusOutcome {
     /// No such notification, expired, or not sent to that user.
     NotFound,
     /// The stored status is newer than the write's `not_older_than`.
-    Stale { stored_at: Timestamp },
+    Stale {
+        stored_at: Timestamp,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -260,7 +262,9 @@ pub enum TagUpdateOutcome {
     Updated(Tags),
     NotFound,
     /// Applying the change would leave more tags than allowed.
-    TooMany { would_have: usize },
+    TooMany {
+        would_have: usize,
+    },
 }
 
 /// Which text of a notification a search condition looks at.

@@ -22,6 +22,17 @@ pub struct StatusUpdateInput {
     pub last_modified_region: Option<String>,
 }
 
+/// `x-amz-last-modified-time` is an HTTP-date: whole seconds. A time
+/// given that way stands for its whole second, so that echoing back a
+/// stored time truncated to the second is not taken for a stale write.
+fn end_of_second(at: Timestamp) -> Timestamp {
+    if at.subsec_millisecond() == 0 {
+        at + jiff::SignedDuration::from_millis(999)
+    } else {
+        at
+    }
+}
+
 impl ConnectService {
     pub async fn list_user_notifications(
         &self,
@@ -95,7 +106,7 @@ impl ConnectService {
                 user_seq: user.seq,
                 status,
                 now,
-                not_older_than: input.last_modified_time,
+                not_older_than: input.last_modified_time.map(end_of_second),
                 modified_at,
                 modified_region,
             })

@@ -35,6 +35,8 @@ CREATE TABLE users (
 ) STRICT;
 CREATE UNIQUE INDEX users_by_instance_id ON users (instance_seq, id);
 CREATE UNIQUE INDEX users_by_instance_username ON users (instance_seq, username);
+-- ListUsers: oldest first within an instance.
+CREATE INDEX users_by_instance_seq ON users (instance_seq, seq);
 
 CREATE TABLE notifications (
     seq             INTEGER PRIMARY KEY,
@@ -71,7 +73,8 @@ CREATE TABLE notification_recipients (
     expires_at       INTEGER NOT NULL,
     PRIMARY KEY (user_seq, notification_seq)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX recipients_by_user_order ON notification_recipients (user_seq, urgency, created_at, notification_seq);
+-- expires_at rides along so that skipping expired rows needs no table lookup.
+CREATE INDEX recipients_by_user_order ON notification_recipients (user_seq, urgency, created_at, notification_seq, expires_at);
 CREATE INDEX recipients_by_notification ON notification_recipients (notification_seq);
 
 -- A user's status for a notification; absent means UNREAD.
@@ -123,6 +126,12 @@ CREATE TRIGGER search_texts_ai AFTER INSERT ON search_texts BEGIN
 END;
 CREATE TRIGGER search_texts_ad AFTER DELETE ON search_texts BEGIN
     INSERT INTO search_texts_fts (search_texts_fts, rowid, folded) VALUES ('delete', old.rowid, old.folded);
+END;
+-- The store never updates search texts in place; this keeps the index
+-- right should it ever do so.
+CREATE TRIGGER search_texts_au AFTER UPDATE ON search_texts BEGIN
+    INSERT INTO search_texts_fts (search_texts_fts, rowid, folded) VALUES ('delete', old.rowid, old.folded);
+    INSERT INTO search_texts_fts (rowid, folded) VALUES (new.rowid, new.folded);
 END;
 
 -- Client tokens of CreateNotification, kept for a day.

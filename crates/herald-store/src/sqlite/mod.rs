@@ -1,1 +1,281 @@
 //! The embedded SQLite store (WAL, synchronous=FULL).
+//!
+//! One writer connection serialises every write, so a check-then-insert
+//! inside a writer transaction cannot race with another write; a small pool
+//! of readers serves queries concurrently from WAL snapshots.
+
+mod housekeeping;
+mod instances;
+mod notifications;
+mod rows;
+mod search;
+mod tags;
+mod user_view;
+mod users;
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::{
+    Content, CreateOutcome, CreatedCursor, InstanceRecord, NewInstance, NewNotification, NewUser,
+    Notification, SearchPage, SearchQuery, StatusOutcome, StatusWrite, Store, StoreError,
+    StoreResult, TagUpdateOutcome, Tags, UserListCursor, UserNotification, UserRecord,
+};
+use rows::db_err;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+const DB_FILE: &str = "herald.db";
+const READER_CONNECTIONS: u32 = 4;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const TOKEN_SECRET_KEY: &str = "token_secret";
+
+pub struct SqliteStore {
+    /// Exactly one connection: writes are serialised, transactions begin
+    /// IMMEDIATE and never meet a competing writer.
+    writer: SqlitePool,
+    readers: SqlitePool,
+    token_secret: Vec<u8>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `data_dir/herald.db`, brings its schema up
+    /// to date and makes sure the token secret exists.
+    pub async fn open(data_dir: &Path) -> StoreResult<SqliteStore> {
+        tokio::fs::create_dir_all(data_dir).await.map_err(|e| {
+            StoreError::Unavailable(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
+        let options = SqliteConnectOptions::new()
+            .filename(data_dir.join(DB_FILE))
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: every acknowledged commit is fsynced to the WAL, so it
+            // survives kill -9 and power loss (NORMAL would not in WAL mode).
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone().create_if_missing(true))
+            .await
+            .map_err(db_err)?;
+        MIGRATOR
+            .run(&writer)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+        let token_secret = ensure_token_secret(&writer).await?;
+
+        // query_only turns a write slipping onto a reader into an error
+        // instead of a second writer competing for the lock.
+        let readers = SqlitePoolOptions::new()
+            .max_connections(READER_CONNECTIONS)
+            .connect_with(options.pragma("query_only", "ON"))
+            .await
+            .map_err(db_err)?;
+
+        Ok(SqliteStore {
+            writer,
+            readers,
+            token_secret,
+        })
+    }
+}
+
+/// Creates the secret on first open; later opens read the stored one.
+async fn ensure_token_secret(writer: &SqlitePool) -> StoreResult<Vec<u8>> {
+    let fresh: [u8; 32] = rand::random();
+    sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
+        .bind(TOKEN_SECRET_KEY)
+        .bind(fresh.to_vec())
+        .execute(writer)
+        .await
+        .map_err(db_err)?;
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+        .bind(TOKEN_SECRET_KEY)
+        .fetch_one(writer)
+        .await
+        .map_err(db_err)?;
+    if stored.len() < 32 {
+        return Err(StoreError::Corrupt(format!(
+            "token secret has {} bytes",
+            stored.len()
+        )));
+    }
+    Ok(stored)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn token_secret(&self) -> StoreResult<Vec<u8>> {
+        Ok(self.token_secret.clone())
+    }
+
+    async fn create_instance(&self, instance: NewInstance) -> StoreResult<InstanceRecord> {
+        self.create_instance_impl(instance).await
+    }
+
+    async fn get_instance(
+        &self,
+        account_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<InstanceRecord>> {
+        self.get_instance_impl(account_id, id).await
+    }
+
+    async fn list_instances(
+        &self,
+        account_id: &str,
+        after_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<InstanceRecord>> {
+        self.list_instances_impl(account_id, after_seq, limit).await
+    }
+
+    async fn delete_instance(&self, instance_seq: i64) -> StoreResult<bool> {
+        self.delete_instance_impl(instance_seq).await
+    }
+
+    async fn create_user(&self, user: NewUser) -> StoreResult<UserRecord> {
+        self.create_user_impl(user).await
+    }
+
+    async fn get_user(&self, instance_seq: i64, user_id: &str) -> StoreResult<Option<UserRecord>> {
+        self.get_user_impl(instance_seq, user_id).await
+    }
+
+    async fn find_users(
+        &self,
+        instance_seq: i64,
+        user_ids: &[String],
+    ) -> StoreResult<Vec<UserRecord>> {
+        self.find_users_impl(instance_seq, user_ids).await
+    }
+
+    async fn list_users(
+        &self,
+        instance_seq: i64,
+        after_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<UserRecord>> {
+        self.list_users_impl(instance_seq, after_seq, limit).await
+    }
+
+    async fn delete_user(&self, instance_seq: i64, user_id: &str) -> StoreResult<bool> {
+        self.delete_user_impl(instance_seq, user_id).await
+    }
+
+    async fn create_notification(
+        &self,
+        notification: NewNotification,
+    ) -> StoreResult<CreateOutcome> {
+        self.create_notification_impl(notification).await
+    }
+
+    async fn get_notification(
+        &self,
+        instance_seq: i64,
+        notification_id: &str,
+    ) -> StoreResult<Option<Notification>> {
+        self.get_notification_impl(instance_seq, notification_id)
+            .await
+    }
+
+    async fn list_notifications(
+        &self,
+        instance_seq: i64,
+        now: Timestamp,
+        after: Option<CreatedCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<Notification>> {
+        self.list_notifications_impl(instance_seq, now, after, limit)
+            .await
+    }
+
+    async fn update_notification_content(
+        &self,
+        instance_seq: i64,
+        notification_id: &str,
+        content: &Content,
+        modified_at: Timestamp,
+        modified_region: &str,
+    ) -> StoreResult<Option<Notification>> {
+        self.update_notification_content_impl(
+            instance_seq,
+            notification_id,
+            content,
+            modified_at,
+            modified_region,
+        )
+        .await
+    }
+
+    async fn delete_notification(
+        &self,
+        instance_seq: i64,
+        notification_id: &str,
+    ) -> StoreResult<bool> {
+        self.delete_notification_impl(instance_seq, notification_id)
+            .await
+    }
+
+    async fn update_notification_tags(
+        &self,
+        instance_seq: i64,
+        notification_id: &str,
+        add: &Tags,
+        remove: &[String],
+        max_tags: usize,
+    ) -> StoreResult<TagUpdateOutcome> {
+        self.update_notification_tags_impl(instance_seq, notification_id, add, remove, max_tags)
+            .await
+    }
+
+    async fn list_user_notifications(
+        &self,
+        instance_seq: i64,
+        user_seq: i64,
+        now: Timestamp,
+        after: Option<UserListCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<UserNotification>> {
+        self.list_user_notifications_impl(instance_seq, user_seq, now, after, limit)
+            .await
+    }
+
+    async fn set_user_status(&self, write: StatusWrite) -> StoreResult<StatusOutcome> {
+        self.set_user_status_impl(write).await
+    }
+
+    async fn search_notifications(
+        &self,
+        instance_seq: i64,
+        query: &SearchQuery,
+        now: Timestamp,
+        after: Option<CreatedCursor>,
+        limit: u32,
+    ) -> StoreResult<SearchPage> {
+        self.search_notifications_impl(instance_seq, query, now, after, limit)
+            .await
+    }
+
+    async fn sweep_expired(&self, cutoff: Timestamp, limit: u32) -> StoreResult<u64> {
+        self.sweep_expired_impl(cutoff, limit).await
+    }
+
+    async fn forget_client_tokens(&self, cutoff: Timestamp, limit: u32) -> StoreResult<u64> {
+        self.forget_client_tokens_impl(cutoff, limit).await
+    }
+
+    async fn close(&self) {
+        // Readers first; closing the last writer connection checkpoints the
+        // WAL into the main file.
+        self.readers.close().await;
+        self.writer.close().await;
+    }
+}

@@ -1,0 +1,317 @@
+//! Notifications: create (with the client-token claim), read, list,
+//! content update and delete.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use super::SqliteStore;
+use super::rows::{self, NOTIFICATION_COLUMNS, db_err, ms, to_json};
+use crate::{
+    Content, CreateOutcome, CreatedCursor, NewNotification, Notification, StoreError, StoreResult,
+    Tags, fold_case,
+};
+
+/// Writer transactions take the write lock up front: the single writer
+/// connection never competes with itself, and another process sharing the
+/// file waits (busy_timeout) at BEGIN rather than failing mid-transaction.
+pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
+pub(super) const FIELD_CONTENT: &str = "content";
+pub(super) const FIELD_ID: &str = "id";
+
+impl SqliteStore {
+    pub(super) async fn create_notification_impl(
+        &self,
+        new: NewNotification,
+    ) -> StoreResult<CreateOutcome> {
+        let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
+
+        // Both checks run inside the transaction on the only writer
+        // connection, so no concurrent create can slip in between check
+        // and insert.
+        if let Some(claim) = &new.client_token {
+            let seen: Option<(String, String, String)> = sqlx::query_as(
+                "SELECT notification_id, notification_arn, request_digest FROM client_tokens \
+                 WHERE instance_seq = ? AND token = ?",
+            )
+            .bind(new.instance_seq)
+            .bind(&claim.token)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if let Some((notification_id, notification_arn, request_digest)) = seen {
+                return Ok(CreateOutcome::TokenSeen {
+                    notification_id,
+                    notification_arn,
+                    request_digest,
+                });
+            }
+        }
+        if seq_of(&mut tx, new.instance_seq, &new.id).await?.is_some() {
+            return Ok(CreateOutcome::IdTaken);
+        }
+
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO notifications (instance_seq, id, arn, content, urgency, recipients, \
+             broadcast, tags, created_at, expires_at, modified_at, modified_region) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+        )
+        .bind(new.instance_seq)
+        .bind(&new.id)
+        .bind(&new.arn)
+        .bind(to_json(&new.content)?)
+        .bind(new.priority.urgency())
+        .bind(to_json(&new.recipients)?)
+        .bind(new.broadcast)
+        .bind(to_json(&new.tags)?)
+        .bind(ms(new.created_at))
+        .bind(ms(new.expires_at))
+        .bind(ms(new.created_at))
+        .bind(&new.region)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+
+        // A broadcast already reaches every user through the instance;
+        // direct rows as well would list it twice.
+        if !new.broadcast {
+            let users: BTreeSet<i64> = new.direct_user_seqs.iter().copied().collect();
+            insert_recipients(&mut tx, seq, &new, &users).await?;
+        }
+        insert_tags(&mut tx, seq, new.instance_seq, &new.tags).await?;
+        insert_search_texts(&mut tx, seq, new.instance_seq, FIELD_ID, [new.id.as_str()]).await?;
+        insert_search_texts(
+            &mut tx,
+            seq,
+            new.instance_seq,
+            FIELD_CONTENT,
+            new.content.values().map(String::as_str),
+        )
+        .await?;
+        if let Some(claim) = &new.client_token {
+            sqlx::query(
+                "INSERT INTO client_tokens (instance_seq, token, request_digest, \
+                 notification_id, notification_arn, claimed_at) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(new.instance_seq)
+            .bind(&claim.token)
+            .bind(&claim.request_digest)
+            .bind(&new.id)
+            .bind(&new.arn)
+            .bind(ms(new.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+
+        // Read back so the caller gets exactly what later reads will return.
+        let created = by_seq(&mut tx, seq).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(CreateOutcome::Created(created))
+    }
+
+    pub(super) async fn get_notification_impl(
+        &self,
+        instance_seq: i64,
+        notification_id: &str,
+    ) -> StoreResult<Option<Notification>> {
+        let sql = format!(
+            "SELECT {NOTIFICATION_COLUMNS} FROM notifications n \
+             WHERE n.instance_seq = ? AND n.id = ?"
+        );
+        let row = sqlx::query(&sql)
+            .bind(instance_seq)
+            .bind(notification_id)
+            .fetch_optional(&self.readers)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(rows::notification).transpose()
+    }
+
+    pub(super) async fn list_notifications_impl(
+        &self,
+        instance_seq: i64,
+        now: Timestamp,
+        after: Option<CreatedCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<Notification>> {
+        let mut qb = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {NOTIFICATION_COLUMNS} FROM notifications n WHERE n.instance_seq = "
+        ));
+        qb.push_bind(instance_seq)
+            .push(" AND n.expires_at > ")
+            .push_bind(ms(now));
+        push_created_keyset(&mut qb, after);
+        qb.push(" ORDER BY n.created_at DESC, n.seq DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        let found = qb.build().fetch_all(&self.readers).await.map_err(db_err)?;
+        rows::all(&found, rows::notification)
+    }
+
+    pub(super) async fn update_notification_content_impl(
+        &self,
+        instance_seq: i64,
+        notification_id: &str,
+        content: &Content,
+        modified_at: Timestamp,
+        modified_region: &str,
+    ) -> StoreResult<Option<Notification>> {
+        let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
+        let Some(seq) = seq_of(&mut tx, instance_seq, notification_id).await? else {
+            return Ok(None);
+        };
+        sqlx::query(
+            "UPDATE notifications SET content = ?, modified_at = ?, modified_region = ? \
+             WHERE seq = ?",
+        )
+        .bind(to_json(content)?)
+        .bind(ms(modified_at))
+        .bind(modified_region)
+        .bind(seq)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query("DELETE FROM search_texts WHERE notification_seq = ? AND field = ?")
+            .bind(seq)
+            .bind(FIELD_CONTENT)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        insert_search_texts(
+            &mut tx,
+            seq,
+            instance_seq,
+            FIELD_CONTENT,
+            content.values().map(String::as_str),
+        )
+        .await?;
+        let updated = by_seq(&mut tx, seq).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(updated))
+    }
+
+    /// Recipients, statuses, tags and search texts go by ON DELETE CASCADE
+    /// (the FTS index follows through the search_texts delete trigger).
+    pub(super) async fn delete_notification_impl(
+        &self,
+        instance_seq: i64,
+        notification_id: &str,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM notifications WHERE instance_seq = ? AND id = ?")
+            .bind(instance_seq)
+            .bind(notification_id)
+            .execute(&self.writer)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+/// `AND (created_at, seq) < (cursor)` for newest-first keyset pages over
+/// `notifications n`.
+pub(super) fn push_created_keyset(qb: &mut QueryBuilder<'_, Sqlite>, after: Option<CreatedCursor>) {
+    if let Some(cursor) = after {
+        qb.push(" AND (n.created_at, n.seq) < (")
+            .push_bind(cursor.created_ms)
+            .push(", ")
+            .push_bind(cursor.seq)
+            .push(")");
+    }
+}
+
+pub(super) async fn seq_of(
+    conn: &mut SqliteConnection,
+    instance_seq: i64,
+    notification_id: &str,
+) -> StoreResult<Option<i64>> {
+    sqlx::query_scalar("SELECT seq FROM notifications WHERE instance_seq = ? AND id = ?")
+        .bind(instance_seq)
+        .bind(notification_id)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_err)
+}
+
+pub(super) async fn by_seq(conn: &mut SqliteConnection, seq: i64) -> StoreResult<Notification> {
+    let sql = format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications n WHERE n.seq = ?");
+    let row = sqlx::query(&sql)
+        .bind(seq)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::Unavailable(format!("notification {seq} vanished")))?;
+    rows::notification(&row)
+}
+
+async fn insert_recipients(
+    conn: &mut SqliteConnection,
+    seq: i64,
+    new: &NewNotification,
+    users: &BTreeSet<i64>,
+) -> StoreResult<()> {
+    if users.is_empty() {
+        return Ok(());
+    }
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO notification_recipients \
+         (user_seq, notification_seq, urgency, created_at, expires_at) ",
+    );
+    qb.push_values(users, |mut row, user_seq| {
+        row.push_bind(*user_seq)
+            .push_bind(seq)
+            .push_bind(new.priority.urgency())
+            .push_bind(ms(new.created_at))
+            .push_bind(ms(new.expires_at));
+    });
+    qb.build().execute(conn).await.map_err(db_err)?;
+    Ok(())
+}
+
+pub(super) async fn insert_tags(
+    conn: &mut SqliteConnection,
+    seq: i64,
+    instance_seq: i64,
+    tags: &Tags,
+) -> StoreResult<()> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO notification_tags (notification_seq, instance_seq, key, value) ",
+    );
+    qb.push_values(tags, |mut row, (key, value)| {
+        row.push_bind(seq)
+            .push_bind(instance_seq)
+            .push_bind(key.as_str())
+            .push_bind(value.as_str());
+    });
+    qb.build().execute(conn).await.map_err(db_err)?;
+    Ok(())
+}
+
+async fn insert_search_texts<'t>(
+    conn: &mut SqliteConnection,
+    seq: i64,
+    instance_seq: i64,
+    field: &'static str,
+    texts: impl IntoIterator<Item = &'t str>,
+) -> StoreResult<()> {
+    let texts: Vec<&str> = texts.into_iter().collect();
+    if texts.is_empty() {
+        return Ok(());
+    }
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO search_texts (notification_seq, instance_seq, field, text, folded) ",
+    );
+    qb.push_values(texts, |mut row, text| {
+        row.push_bind(seq)
+            .push_bind(instance_seq)
+            .push_bind(field)
+            .push_bind(text)
+            .push_bind(fold_case(text));
+    });
+    qb.build().execute(conn).await.map_err(db_err)?;
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! SearchNotifications: the query becomes a set of notification seqs built
+//! with INTERSECT/UNION over indexed lookups; the page and the total are
+//! read from that set in one snapshot, so both cost what the set costs.
+//!
+//! Every value is a bound parameter; only fixed SQL text is pushed.
+
+use jiff::Timestamp;
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::SqliteStore;
+use super::notifications::{FIELD_CONTENT, FIELD_ID, push_created_keyset};
+use super::rows::{self, NOTIFICATION_COLUMNS, db_err, ms};
+use crate::{
+    Comparison, CreatedCursor, SearchExpr, SearchField, SearchPage, SearchQuery, StoreError,
+    StoreResult, TagFilter,
+};
+
+/// The trigram index needs at least three characters to look anything up;
+/// shorter CONTAINS values fall back to `instr` over the instance's texts.
+const TRIGRAM: usize = 3;
+
+impl SqliteStore {
+    pub(super) async fn search_notifications_impl(
+        &self,
+        instance_seq: i64,
+        query: &SearchQuery,
+        now: Timestamp,
+        after: Option<CreatedCursor>,
+        limit: u32,
+    ) -> StoreResult<SearchPage> {
+        let mut page = QueryBuilder::<Sqlite>::new(format!("SELECT {NOTIFICATION_COLUMNS}"));
+        push_matches(&mut page, instance_seq, query, now);
+        push_created_keyset(&mut page, after);
+        page.push(" ORDER BY n.created_at DESC, n.seq DESC LIMIT ")
+            .push_bind(i64::from(limit));
+
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*)");
+        push_matches(&mut count, instance_seq, query, now);
+
+        // One read transaction: the total and the page see the same
+        // snapshot.
+        let mut tx = self.readers.begin().await.map_err(db_err)?;
+        let found = page.build().fetch_all(&mut *tx).await.map_err(db_err)?;
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+
+        Ok(SearchPage {
+            notifications: rows::all(&found, rows::notification)?,
+            total: u64::try_from(total)
+                .map_err(|_| StoreError::Corrupt(format!("negative count {total}")))?,
+        })
+    }
+}
+
+/// `FROM … WHERE …` shared by the page and the count: the instance's
+/// unexpired notifications, and when the query constrains anything, only
+/// those in its match set.
+///
+/// The match set drives the join (CROSS JOIN fixes the loop order in
+/// SQLite): each match costs one rowid lookup, where `seq IN (set)` let the
+/// planner walk every notification of the instance instead. DISTINCT
+/// because a lone condition yields a notification once per matching text.
+fn push_matches<'a>(
+    qb: &mut QueryBuilder<'a, Sqlite>,
+    instance_seq: i64,
+    query: &'a SearchQuery,
+    now: Timestamp,
+) {
+    let criteria = query.criteria.as_ref();
+    let tags = query.tags.as_ref();
+    if criteria.is_none() && tags.is_none() {
+        qb.push(" FROM notifications n");
+    } else {
+        qb.push(" FROM (SELECT DISTINCT s FROM (");
+        match (criteria, tags) {
+            (Some(expr), Some(filter)) => {
+                push_member(qb, |qb| push_expr(qb, instance_seq, expr));
+                qb.push(" INTERSECT ");
+                push_member(qb, |qb| push_tag_filter(qb, instance_seq, filter));
+            }
+            (Some(expr), None) => push_expr(qb, instance_seq, expr),
+            (None, Some(filter)) => push_tag_filter(qb, instance_seq, filter),
+            (None, None) => {}
+        }
+        qb.push(")) m CROSS JOIN notifications n ON n.seq = m.s");
+    }
+    qb.push(" WHERE n.instance_seq = ")
+        .push_bind(instance_seq)
+        .push(" AND n.expires_at > ")
+        .push_bind(ms(now));
+}
+
+/// SQLite allows no parentheses around the members of a compound SELECT, so
+/// each nested set becomes `SELECT s FROM (…)`.
+fn push_member<'a>(
+    qb: &mut QueryBuilder<'a, Sqlite>,
+    inner: impl FnOnce(&mut QueryBuilder<'a, Sqlite>),
+) {
+    qb.push("SELECT s FROM (");
+    inner(qb);
+    qb.push(")");
+}
+
+/// `operator` joins the members. An empty list adds no constraint (the
+/// contract says so of every empty condition list): it stands for every
+/// notification of the instance.
+fn push_compound<'a, T>(
+    qb: &mut QueryBuilder<'a, Sqlite>,
+    instance_seq: i64,
+    operator: &str,
+    members: &'a [T],
+    push: impl Fn(&mut QueryBuilder<'a, Sqlite>, &'a T),
+) {
+    match members {
+        [] => {
+            qb.push("SELECT seq AS s FROM notifications WHERE instance_seq = ")
+                .push_bind(instance_seq);
+        }
+        [only] => push(qb, only),
+        _ => {
+            for (i, member) in members.iter().enumerate() {
+                if i > 0 {
+                    qb.push(operator);
+                }
+                push_member(qb, |qb| push(qb, member));
+            }
+        }
+    }
+}
+
+fn push_expr<'a>(qb: &mut QueryBuilder<'a, Sqlite>, instance_seq: i64, expr: &'a SearchExpr) {
+    match expr {
+        SearchExpr::All(members) => {
+            push_compound(qb, instance_seq, " INTERSECT ", members, |qb, e| {
+                push_expr(qb, instance_seq, e)
+            })
+        }
+        SearchExpr::Any(members) => push_compound(qb, instance_seq, " UNION ", members, |qb, e| {
+            push_expr(qb, instance_seq, e)
+        }),
+        SearchExpr::Text {
+            field,
+            comparison,
+            value,
+        } => push_text(qb, instance_seq, *field, *comparison, value),
+    }
+}
+
+/// One condition on one field; a notification matches if any of its texts
+/// in that field does (any locale of the content).
+fn push_text<'a>(
+    qb: &mut QueryBuilder<'a, Sqlite>,
+    instance_seq: i64,
+    field: SearchField,
+    comparison: Comparison,
+    value: &'a str,
+) {
+    let field = match field {
+        SearchField::Id => FIELD_ID,
+        SearchField::Content => FIELD_CONTENT,
+    };
+    if comparison == Comparison::Contains && value.chars().count() >= TRIGRAM {
+        qb.push(
+            // CROSS JOIN: the trigram index must drive, not the instance's
+            // texts each probing it.
+            "SELECT t.notification_seq AS s FROM search_texts_fts \
+             CROSS JOIN search_texts t ON t.rowid = search_texts_fts.rowid \
+             WHERE search_texts_fts MATCH ",
+        )
+        .push_bind(fts_phrase(value))
+        .push(" AND t.instance_seq = ")
+        .push_bind(instance_seq)
+        .push(" AND t.field = ")
+        .push_bind(field);
+        return;
+    }
+    qb.push("SELECT t.notification_seq AS s FROM search_texts t WHERE t.instance_seq = ")
+        .push_bind(instance_seq)
+        .push(" AND t.field = ")
+        .push_bind(field);
+    match comparison {
+        Comparison::Exact => {
+            qb.push(" AND t.text = ").push_bind(value);
+        }
+        Comparison::StartsWith => {
+            // A range on the (instance, field, folded) index. BINARY
+            // collation compares UTF-8 bytes, i.e. code points, so the
+            // strings starting with `value` are exactly [value, successor).
+            qb.push(" AND t.folded >= ").push_bind(value);
+            if let Some(upper) = prefix_successor(value) {
+                qb.push(" AND t.folded < ").push_bind(upper);
+            }
+        }
+        Comparison::Contains => {
+            qb.push(" AND instr(t.folded, ")
+                .push_bind(value)
+                .push(") > 0");
+        }
+    }
+}
+
+/// OR of ANDs of exact key/value pairs.
+fn push_tag_filter<'a>(
+    qb: &mut QueryBuilder<'a, Sqlite>,
+    instance_seq: i64,
+    filter: &'a TagFilter,
+) {
+    push_compound(qb, instance_seq, " UNION ", filter, |qb, group| {
+        push_compound(
+            qb,
+            instance_seq,
+            " INTERSECT ",
+            group,
+            |qb, (key, value)| {
+                qb.push(
+                    "SELECT notification_seq AS s FROM notification_tags WHERE instance_seq = ",
+                )
+                .push_bind(instance_seq)
+                .push(" AND key = ")
+                .push_bind(key.as_str())
+                .push(" AND value = ")
+                .push_bind(value.as_str());
+            },
+        )
+    });
+}
+
+/// The value as one FTS5 phrase: quoted, inner quotes doubled, so no
+/// character of it is read as query syntax.
+fn fts_phrase(value: &str) -> String {
+    format!("\"{}\"", value.replace('"', "\"\""))
+}
+
+/// The least string greater than every string starting with `prefix`, or
+/// `None` when there is none (empty prefix, or only U+10FFFF).
+fn prefix_successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = u32::from(last) + 1;
+        if (0xD800..0xE000).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(next) = char::from_u32(next) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn successor_bounds_prefixes() {
+        assert_eq!(prefix_successor("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_successor(""), None);
+        assert_eq!(prefix_successor("\u{10FFFF}"), None);
+        assert_eq!(prefix_successor("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_successor("\u{D7FF}").as_deref(), Some("\u{E000}"));
+    }
+
+    #[test]
+    fn phrase_quotes_quotes() {
+        assert_eq!(fts_phrase(r#"a"b"#), r#""a""b""#);
+    }
+}

@@ -1,0 +1,135 @@
+//! One user's view: the notifications that reach them and their status.
+
+use jiff::Timestamp;
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::SqliteStore;
+use super::notifications::BEGIN_WRITE;
+use super::rows::{self, NOTIFICATION_COLUMNS, db_err, ms, timestamp};
+use crate::{StatusOutcome, StatusWrite, StoreResult, UserListCursor, UserNotification};
+
+impl SqliteStore {
+    /// Two ordered index ranges — the user's direct rows and the
+    /// instance's broadcasts — each cut at `limit`, then merged: the cost
+    /// follows `limit`, not the number of notifications.
+    pub(super) async fn list_user_notifications_impl(
+        &self,
+        instance_seq: i64,
+        user_seq: i64,
+        now: Timestamp,
+        after: Option<UserListCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<UserNotification>> {
+        let limit = i64::from(limit);
+        let mut qb = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {NOTIFICATION_COLUMNS}, us.status AS status FROM ( \
+             SELECT * FROM (SELECT r.notification_seq AS seq, r.urgency AS urgency, \
+             r.created_at AS created_at FROM notification_recipients r WHERE r.user_seq = "
+        ));
+        qb.push_bind(user_seq)
+            .push(" AND r.expires_at > ")
+            .push_bind(ms(now));
+        push_keyset(
+            &mut qb,
+            "r.urgency, r.created_at, r.notification_seq",
+            after,
+        );
+        qb.push(" ORDER BY r.urgency DESC, r.created_at DESC, r.notification_seq DESC LIMIT ")
+            .push_bind(limit);
+        // `broadcast = 1` literally, so the partial index applies.
+        qb.push(
+            ") UNION ALL SELECT * FROM (SELECT b.seq AS seq, b.urgency AS urgency, \
+             b.created_at AS created_at FROM notifications b WHERE b.instance_seq = ",
+        )
+        .push_bind(instance_seq)
+        .push(" AND b.broadcast = 1 AND b.expires_at > ")
+        .push_bind(ms(now));
+        push_keyset(&mut qb, "b.urgency, b.created_at, b.seq", after);
+        qb.push(" ORDER BY b.urgency DESC, b.created_at DESC, b.seq DESC LIMIT ")
+            .push_bind(limit);
+        qb.push(
+            ")) m JOIN notifications n ON n.seq = m.seq \
+             LEFT JOIN user_statuses us ON us.notification_seq = n.seq AND us.user_seq = ",
+        )
+        .push_bind(user_seq)
+        .push(" WHERE n.instance_seq = ")
+        .push_bind(instance_seq)
+        .push(" ORDER BY m.urgency DESC, m.created_at DESC, m.seq DESC LIMIT ")
+        .push_bind(limit);
+
+        let found = qb.build().fetch_all(&self.readers).await.map_err(db_err)?;
+        rows::all(&found, rows::user_notification)
+    }
+
+    pub(super) async fn set_user_status_impl(
+        &self,
+        write: StatusWrite,
+    ) -> StoreResult<StatusOutcome> {
+        let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
+        // One answer for missing, expired and not-addressed-to-this-user.
+        let seq: Option<i64> = sqlx::query_scalar(
+            "SELECT n.seq FROM notifications n WHERE n.instance_seq = ? AND n.id = ? \
+             AND n.expires_at > ? AND (n.broadcast = 1 OR EXISTS (SELECT 1 FROM \
+             notification_recipients r WHERE r.user_seq = ? AND r.notification_seq = n.seq))",
+        )
+        .bind(write.instance_seq)
+        .bind(&write.notification_id)
+        .bind(ms(write.now))
+        .bind(write.user_seq)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let Some(seq) = seq else {
+            return Ok(StatusOutcome::NotFound);
+        };
+
+        let stored: Option<i64> = sqlx::query_scalar(
+            "SELECT modified_at FROM user_statuses WHERE user_seq = ? AND notification_seq = ?",
+        )
+        .bind(write.user_seq)
+        .bind(seq)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if let (Some(stored_ms), Some(limit)) = (stored, write.not_older_than)
+            && stored_ms > ms(limit)
+        {
+            return Ok(StatusOutcome::Stale {
+                stored_at: timestamp(stored_ms, "user_statuses.modified_at")?,
+            });
+        }
+
+        sqlx::query(
+            "INSERT INTO user_statuses (user_seq, notification_seq, status, modified_at, \
+             modified_region) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_seq, notification_seq) \
+             DO UPDATE SET status = excluded.status, modified_at = excluded.modified_at, \
+             modified_region = excluded.modified_region",
+        )
+        .bind(write.user_seq)
+        .bind(seq)
+        .bind(write.status.as_str())
+        .bind(ms(write.modified_at))
+        .bind(&write.modified_region)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(StatusOutcome::Written)
+    }
+}
+
+/// `AND (columns) < (cursor)`: strictly after the cursor in the
+/// descending (urgency, created, seq) order.
+fn push_keyset(qb: &mut QueryBuilder<'_, Sqlite>, columns: &str, after: Option<UserListCursor>) {
+    if let Some(cursor) = after {
+        qb.push(" AND (")
+            .push(columns)
+            .push(") < (")
+            .push_bind(cursor.urgency)
+            .push(", ")
+            .push_bind(cursor.created_ms)
+            .push(", ")
+            .push_bind(cursor.seq)
+            .push(")");
+    }
+}
