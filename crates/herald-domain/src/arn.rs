@@ -24,14 +24,22 @@ pub struct NotificationArnParts<'a> {
 
 pub fn parse_notification_arn(arn: &str) -> Option<NotificationArnParts<'_>> {
     let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_partition), Some("connect"), Some(region), Some(account_id), Some(resource)) = (
+    let (
+        Some("arn"),
+        Some(_partition),
+        Some("connect"),
+        Some(region),
+        Some(account_id),
+        Some(resource),
+    ) = (
         parts.next(),
         parts.next(),
         parts.next(),
         parts.next(),
         parts.next(),
         parts.next(),
-    ) else {
+    )
+    else {
         return None;
     };
     let (instance_id, rest) = resource.strip_prefix("instance/")?.split_once('/')?;

@@ -4,20 +4,16 @@
 //! No HTTP and no SQL here: the protocol layer turns wire shapes into the
 //! inputs below, and the store keeps records.
 
+pub mod access;
 pub mod arn;
 pub mod clock;
 pub mod connect;
 pub mod error;
 pub mod pagination;
 
+pub use access::{Caller, ConnectAccess, Role};
 pub use clock::{Clock, SystemClock};
 pub use error::{ConnectError, ConnectResult};
-
-/// Who is calling. Every resource belongs to the caller's account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub account_id: String,
-}
 
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq)]

@@ -73,7 +73,11 @@ impl TokenCodec {
         let mut mac = self.mac();
         mac.update(&body);
         let tag = mac.finalize().into_bytes();
-        format!("{}.{}", URL_SAFE_NO_PAD.encode(&body), URL_SAFE_NO_PAD.encode(tag))
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&body),
+            URL_SAFE_NO_PAD.encode(tag)
+        )
     }
 
     pub fn redeem<C: DeserializeOwned>(&self, scope: &TokenScope, token: &str) -> ConnectResult<C> {

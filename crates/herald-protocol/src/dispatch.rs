@@ -8,9 +8,9 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use herald_domain::Caller;
 use http::HeaderValue;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use herald_domain::Caller;
 use tracing::Instrument;
 
 use crate::AppState;
@@ -21,7 +21,10 @@ use crate::connect;
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-pub async fn health() -> Response {
+pub async fn health(method: http::Method) -> Response {
+    if method != http::Method::GET && method != http::Method::HEAD {
+        return AwsError::unknown_operation(&method, "/_herald/health").into_response();
+    }
     axum::Json(serde_json::json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
@@ -56,7 +59,9 @@ async fn read_body(body: Body, declared_length: Option<u64>) -> Result<bytes::By
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
             Err(AwsError::too_large(MAX_BODY_BYTES))
         }
-        Err(_) => Err(AwsError::invalid_request("The request body could not be read.")),
+        Err(_) => Err(AwsError::invalid_request(
+            "The request body could not be read.",
+        )),
     }
 }
 
@@ -72,7 +77,8 @@ async fn route_aws(state: &AppState, request: Request) -> Result<Response, AwsEr
     let (parts, body) = request.into_parts();
     let query = parse_query(parts.uri.query());
     let path = parts.uri.path();
-    let Some((route, labels)) = routing::find(&state.connect_routes, &parts.method, path, &query)? else {
+    let Some((route, labels)) = routing::find(&state.connect_routes, &parts.method, path, &query)?
+    else {
         return Err(AwsError::unknown_operation(&parts.method, path));
     };
     let declared_length = parts
@@ -89,8 +95,6 @@ async fn route_aws(state: &AppState, request: Request) -> Result<Response, AwsEr
         headers: parts.headers,
         body,
     };
-    let caller = Caller {
-        account_id: state.account_id.clone(),
-    };
+    let caller = Caller::admin(state.account_id.clone());
     connect::handle(&state.connect, &caller, op, request).await
 }

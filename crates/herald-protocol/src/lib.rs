@@ -1,6 +1,7 @@
 //! Herald's HTTP face: the AWS restJson1 protocol for each service, and
 //! Herald's own endpoints under `/_herald/`.
 
+pub mod auth;
 pub mod aws;
 pub mod connect;
 mod dispatch;
@@ -8,7 +9,7 @@ mod dispatch;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::any;
 use herald_domain::connect::ConnectService;
 
 pub use dispatch::MAX_BODY_BYTES;
@@ -34,9 +35,11 @@ impl AppState {
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/_herald/health", get(dispatch::health))
+        .route("/_herald/health", any(dispatch::health))
         .fallback(dispatch::aws)
         .with_state(state)
         .layer(axum::middleware::from_fn(dispatch::request_id))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(dispatch::panic_response))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            dispatch::panic_response,
+        ))
 }

@@ -13,10 +13,10 @@ use std::sync::Arc;
 
 use herald_store::{InstanceRecord, Store, UserRecord};
 
+use crate::Caller;
 use crate::clock::Clock;
 use crate::error::{ConnectError, ConnectResult};
 use crate::pagination::TokenCodec;
-use crate::Caller;
 
 pub use instances::CreateInstanceInput;
 pub use notifications::CreateNotificationInput;
@@ -33,7 +33,12 @@ pub struct ConnectService {
 }
 
 impl ConnectService {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, region: String, token_secret: Vec<u8>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        region: String,
+        token_secret: Vec<u8>,
+    ) -> Self {
         ConnectService {
             store,
             clock,

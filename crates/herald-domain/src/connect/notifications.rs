@@ -281,7 +281,13 @@ impl ConnectService {
             current.modified_at + SignedDuration::from_millis(1)
         };
         self.store
-            .update_notification_content(instance.seq, notification_id, &content, modified_at, &self.region)
+            .update_notification_content(
+                instance.seq,
+                notification_id,
+                &content,
+                modified_at,
+                &self.region,
+            )
             .await?
             .ok_or_else(|| {
                 not_found(format!(

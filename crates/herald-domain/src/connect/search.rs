@@ -100,7 +100,11 @@ fn parse_condition(condition: &StringConditionInput) -> ConnectResult<SearchExpr
     })
 }
 
-fn parse_criteria(criteria: &CriteriaInput, depth: usize, leaves: &mut usize) -> ConnectResult<Option<SearchExpr>> {
+fn parse_criteria(
+    criteria: &CriteriaInput,
+    depth: usize,
+    leaves: &mut usize,
+) -> ConnectResult<Option<SearchExpr>> {
     if depth > MAX_DEPTH {
         return Err(invalid(format!(
             "SearchCriteria nests deeper than {MAX_DEPTH} levels."
@@ -116,7 +120,10 @@ fn parse_criteria(criteria: &CriteriaInput, depth: usize, leaves: &mut usize) ->
         }
         parts.push(parse_condition(condition)?);
     }
-    for (list, is_and) in [(&criteria.and_conditions, true), (&criteria.or_conditions, false)] {
+    for (list, is_and) in [
+        (&criteria.and_conditions, true),
+        (&criteria.or_conditions, false),
+    ] {
         let Some(list) = list else { continue };
         let mut children = Vec::new();
         for child in list {

@@ -31,9 +31,7 @@ impl ConnectService {
             .store
             .get_instance(&caller.account_id, parts.instance_id)
             .await?
-            .filter(|instance| {
-                resource_arn.starts_with(&format!("{}/notification/", instance.arn))
-            })
+            .filter(|instance| resource_arn.starts_with(&format!("{}/notification/", instance.arn)))
             .ok_or_else(|| unknown_resource(resource_arn))?;
         Ok((instance, parts.notification_id.to_owned()))
     }
@@ -70,7 +68,8 @@ impl ConnectService {
             return Err(invalid("tags must have at least one entry."));
         }
         let tags = validate::tags(Some(tags), "tags")?;
-        self.change_tags(caller, resource_arn, tags, Vec::new()).await
+        self.change_tags(caller, resource_arn, tags, Vec::new())
+            .await
     }
 
     pub async fn untag_resource(
@@ -88,10 +87,15 @@ impl ConnectService {
         for key in &tag_keys {
             validate::length(key, "tagKeys entry", 1, 128)?;
         }
-        self.change_tags(caller, resource_arn, Tags::new(), tag_keys).await
+        self.change_tags(caller, resource_arn, Tags::new(), tag_keys)
+            .await
     }
 
-    pub async fn list_tags_for_resource(&self, caller: &Caller, resource_arn: &str) -> ConnectResult<Tags> {
+    pub async fn list_tags_for_resource(
+        &self,
+        caller: &Caller,
+        resource_arn: &str,
+    ) -> ConnectResult<Tags> {
         let (instance, notification_id) = self.tagged_notification(caller, resource_arn).await?;
         let notification = self
             .store

@@ -87,7 +87,10 @@ impl ConnectService {
         // A write that names its region is replicated from elsewhere: it
         // carries its own time and region. Otherwise the write happens here
         // and now.
-        let (modified_at, modified_region) = match (&input.last_modified_region, input.last_modified_time) {
+        let (modified_at, modified_region) = match (
+            &input.last_modified_region,
+            input.last_modified_time,
+        ) {
             (Some(region), Some(time)) => (time, region.clone()),
             (Some(_), None) => {
                 return Err(invalid(

@@ -21,7 +21,11 @@ pub struct CreateUserInput {
 }
 
 impl ConnectService {
-    pub async fn create_user(&self, caller: &Caller, input: CreateUserInput) -> ConnectResult<UserRecord> {
+    pub async fn create_user(
+        &self,
+        caller: &Caller,
+        input: CreateUserInput,
+    ) -> ConnectResult<UserRecord> {
         let username = required(input.username, "Username")?;
         validate::length(&username, "Username", 1, 100)?;
         let profiles = required(input.security_profile_ids, "SecurityProfileIds")?;
@@ -58,10 +62,12 @@ impl ConnectService {
             .await;
         match created {
             Ok(user) => Ok(user),
-            Err(herald_store::StoreError::Conflict(_)) => Err(ConnectError::DuplicateResource(format!(
-                "A user named '{username}' already exists in instance {}.",
-                instance.id
-            ))),
+            Err(herald_store::StoreError::Conflict(_)) => {
+                Err(ConnectError::DuplicateResource(format!(
+                    "A user named '{username}' already exists in instance {}.",
+                    instance.id
+                )))
+            }
             Err(other) => Err(other.into()),
         }
     }
@@ -89,7 +95,10 @@ impl ConnectService {
         let after: Option<i64> = next_token
             .map(|token| self.tokens.redeem(&scope, token))
             .transpose()?;
-        let rows = self.store.list_users(instance.seq, after, limit + 1).await?;
+        let rows = self
+            .store
+            .list_users(instance.seq, after, limit + 1)
+            .await?;
         let (items, more) = split_page(rows, limit);
         let next_token = match (more, items.last()) {
             (true, Some(last)) => Some(self.tokens.issue(&scope, &last.seq)),
@@ -98,7 +107,12 @@ impl ConnectService {
         Ok(Page { items, next_token })
     }
 
-    pub async fn delete_user(&self, caller: &Caller, instance_id: &str, user_id: &str) -> ConnectResult<()> {
+    pub async fn delete_user(
+        &self,
+        caller: &Caller,
+        instance_id: &str,
+        user_id: &str,
+    ) -> ConnectResult<()> {
         let instance = self.instance(caller, instance_id).await?;
         if !self.store.delete_user(instance.seq, user_id).await? {
             return Err(super::not_found(format!(

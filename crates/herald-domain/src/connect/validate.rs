@@ -8,7 +8,8 @@ use herald_store::{Content, Tags};
 use crate::error::{ConnectError, ConnectResult};
 
 pub const LOCALES: [&str; 11] = [
-    "en_US", "de_DE", "es_ES", "fr_FR", "id_ID", "it_IT", "ja_JP", "ko_KR", "pt_BR", "zh_CN", "zh_TW",
+    "en_US", "de_DE", "es_ES", "fr_FR", "id_ID", "it_IT", "ja_JP", "ko_KR", "pt_BR", "zh_CN",
+    "zh_TW",
 ];
 pub const MAX_TEXT_CHARS: usize = 500;
 pub const MAX_TAGS: usize = 50;
@@ -110,7 +111,11 @@ pub fn tags(tags: Option<BTreeMap<String, String>>, member: &str) -> ConnectResu
 /// AWS region names as the spec's pattern has them: `[a-z]{2}(-[a-z]+){1,2}(-[0-9])?`.
 pub fn region_name(region: &str, member: &str) -> ConnectResult<()> {
     let parts: Vec<&str> = region.split('-').collect();
-    let bad = || invalid(format!("{member} '{region}' is not a region name such as us-east-1."));
+    let bad = || {
+        invalid(format!(
+            "{member} '{region}' is not a region name such as us-east-1."
+        ))
+    };
     let (first, rest) = parts.split_first().ok_or_else(bad)?;
     if first.len() != 2 || !first.chars().all(|c| c.is_ascii_lowercase()) {
         return Err(bad());
@@ -185,7 +190,15 @@ mod tests {
         for ok in ["us-east-1", "eu-central-1", "us-gov-west-1", "ap-southeast"] {
             assert!(region_name(ok, "R").is_ok(), "{ok}");
         }
-        for bad in ["", "us", "US-east-1", "us-east-12", "u-east-1", "us-a-b-c-1", "us--1"] {
+        for bad in [
+            "",
+            "us",
+            "US-east-1",
+            "us-east-12",
+            "u-east-1",
+            "us-a-b-c-1",
+            "us--1",
+        ] {
             assert!(region_name(bad, "R").is_err(), "{bad}");
         }
     }

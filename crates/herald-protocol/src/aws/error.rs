@@ -28,7 +28,11 @@ impl AwsError {
 
     /// A value that breaks a constraint.
     pub fn invalid_parameter(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "InvalidParameterException", message)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidParameterException",
+            message,
+        )
     }
 
     pub fn unknown_operation(method: &http::Method, path: &str) -> Self {

@@ -45,7 +45,9 @@ impl AwsRequest {
         self.query_one(name)
             .map(|value| {
                 value.parse::<i64>().map_err(|_| {
-                    AwsError::invalid_parameter(format!("{name} must be an integer; got '{value}'."))
+                    AwsError::invalid_parameter(format!(
+                        "{name} must be an integer; got '{value}'."
+                    ))
                 })
             })
             .transpose()
@@ -55,9 +57,9 @@ impl AwsRequest {
         self.headers
             .get(name)
             .map(|value| {
-                value
-                    .to_str()
-                    .map_err(|_| AwsError::invalid_request(format!("Header {name} is not valid text.")))
+                value.to_str().map_err(|_| {
+                    AwsError::invalid_request(format!("Header {name} is not valid text."))
+                })
             })
             .transpose()
     }
@@ -86,9 +88,9 @@ impl AwsRequest {
                 AwsError::invalid_request(format!("Invalid value for member {path}: {inner}."))
             }
         })?;
-        deserializer
-            .end()
-            .map_err(|error| AwsError::invalid_request(format!("The request body is not valid JSON: {error}.")))?;
+        deserializer.end().map_err(|error| {
+            AwsError::invalid_request(format!("The request body is not valid JSON: {error}."))
+        })?;
         Ok(value)
     }
 }

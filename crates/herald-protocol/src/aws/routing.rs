@@ -48,7 +48,11 @@ fn decode(segment: &str) -> Result<String, AwsError> {
     percent_decode_str(segment)
         .decode_utf8()
         .map(|decoded| decoded.into_owned())
-        .map_err(|_| AwsError::invalid_request(format!("Path segment '{segment}' is not valid percent-encoded UTF-8.")))
+        .map_err(|_| {
+            AwsError::invalid_request(format!(
+                "Path segment '{segment}' is not valid percent-encoded UTF-8."
+            ))
+        })
 }
 
 fn match_path(pattern: &'static str, raw_path: &str) -> Result<Option<Labels>, AwsError> {
@@ -149,18 +153,34 @@ mod tests {
         assert_eq!(route.op, Op::Describe);
         assert_eq!(labels.get("Id"), Some("arn:aws/x"));
         assert_eq!(labels.get("Sub"), Some("y z"));
-        assert!(find(&routes, &Method::DELETE, "/things/a", &[]).expect("ok").is_none());
-        assert!(find(&routes, &Method::GET, "/things/", &[]).expect("ok").is_none());
-        assert!(find(&routes, &Method::GET, "/things/a/b/c", &[]).expect("ok").is_none());
+        assert!(
+            find(&routes, &Method::DELETE, "/things/a", &[])
+                .expect("ok")
+                .is_none()
+        );
+        assert!(
+            find(&routes, &Method::GET, "/things/", &[])
+                .expect("ok")
+                .is_none()
+        );
+        assert!(
+            find(&routes, &Method::GET, "/things/a/b/c", &[])
+                .expect("ok")
+                .is_none()
+        );
     }
 
     #[test]
     fn query_tells_apart_operations_on_one_path() {
         let routes = table();
         let batch = parse_query(Some("operation=batch&x=1"));
-        let (route, _) = find(&routes, &Method::POST, "/things/a", &batch).expect("ok").expect("matches");
+        let (route, _) = find(&routes, &Method::POST, "/things/a", &batch)
+            .expect("ok")
+            .expect("matches");
         assert_eq!(route.op, Op::Batch);
-        let (route, _) = find(&routes, &Method::POST, "/things/a", &[]).expect("ok").expect("matches");
+        let (route, _) = find(&routes, &Method::POST, "/things/a", &[])
+            .expect("ok")
+            .expect("matches");
         assert_eq!(route.op, Op::Create);
     }
 

@@ -11,7 +11,11 @@ use super::shapes::{
 use super::{HandlerResult, domain, empty, json};
 use crate::aws::{AwsError, AwsRequest};
 
-pub async fn create_instance(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+pub async fn create_instance(
+    service: &ConnectService,
+    caller: &Caller,
+    request: AwsRequest,
+) -> HandlerResult {
     let body: CreateInstanceRequest = request.json()?;
     let _ = body.client_token; // accepted; every create makes a new instance
     let instance = service
@@ -31,17 +35,31 @@ pub async fn create_instance(service: &ConnectService, caller: &Caller, request:
     Ok(json(&json!({ "Id": instance.id, "Arn": instance.arn })))
 }
 
-pub async fn describe_instance(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+pub async fn describe_instance(
+    service: &ConnectService,
+    caller: &Caller,
+    request: AwsRequest,
+) -> HandlerResult {
     let instance = service
         .describe_instance(caller, &request.label("InstanceId")?)
         .await
         .map_err(domain)?;
-    Ok(json(&json!({ "Instance": InstanceShape::from_record(&instance, true) })))
+    Ok(json(
+        &json!({ "Instance": InstanceShape::from_record(&instance, true) }),
+    ))
 }
 
-pub async fn list_instances(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+pub async fn list_instances(
+    service: &ConnectService,
+    caller: &Caller,
+    request: AwsRequest,
+) -> HandlerResult {
     let page = service
-        .list_instances(caller, request.query_int("maxResults")?, request.query_one("nextToken"))
+        .list_instances(
+            caller,
+            request.query_int("maxResults")?,
+            request.query_one("nextToken"),
+        )
         .await
         .map_err(domain)?;
     let summaries: Vec<InstanceShape> = page
@@ -56,7 +74,11 @@ pub async fn list_instances(service: &ConnectService, caller: &Caller, request: 
     Ok(json(&body))
 }
 
-pub async fn delete_instance(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+pub async fn delete_instance(
+    service: &ConnectService,
+    caller: &Caller,
+    request: AwsRequest,
+) -> HandlerResult {
     service
         .delete_instance(caller, &request.label("InstanceId")?)
         .await
@@ -64,7 +86,11 @@ pub async fn delete_instance(service: &ConnectService, caller: &Caller, request:
     Ok(empty())
 }
 
-pub async fn create_user(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+pub async fn create_user(
+    service: &ConnectService,
+    caller: &Caller,
+    request: AwsRequest,
+) -> HandlerResult {
     let body: CreateUserRequest = request.json()?;
     let _ = body.password; // accepted, never stored or echoed
     let mut settings = serde_json::Map::new();
@@ -98,15 +124,27 @@ pub async fn create_user(service: &ConnectService, caller: &Caller, request: Aws
     Ok(json(&json!({ "UserId": user.id, "UserArn": user.arn })))
 }
 
-pub async fn describe_user(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+pub async fn describe_user(
+    service: &ConnectService,
+    caller: &Caller,
+    request: AwsRequest,
+) -> HandlerResult {
     let user = service
-        .describe_user(caller, &request.label("InstanceId")?, &request.label("UserId")?)
+        .describe_user(
+            caller,
+            &request.label("InstanceId")?,
+            &request.label("UserId")?,
+        )
         .await
         .map_err(domain)?;
     Ok(json(&json!({ "User": user_shape(&user) })))
 }
 
-pub async fn list_users(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+pub async fn list_users(
+    service: &ConnectService,
+    caller: &Caller,
+    request: AwsRequest,
+) -> HandlerResult {
     let page = service
         .list_users(
             caller,
@@ -124,9 +162,17 @@ pub async fn list_users(service: &ConnectService, caller: &Caller, request: AwsR
     Ok(json(&body))
 }
 
-pub async fn delete_user(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+pub async fn delete_user(
+    service: &ConnectService,
+    caller: &Caller,
+    request: AwsRequest,
+) -> HandlerResult {
     service
-        .delete_user(caller, &request.label("InstanceId")?, &request.label("UserId")?)
+        .delete_user(
+            caller,
+            &request.label("InstanceId")?,
+            &request.label("UserId")?,
+        )
         .await
         .map_err(domain)?;
     Ok(empty())

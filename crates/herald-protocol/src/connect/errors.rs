@@ -12,7 +12,10 @@ pub fn to_aws(error: ConnectError) -> AwsError {
         ConnectError::ResourceNotFound(_) => (StatusCode::NOT_FOUND, "ResourceNotFoundException"),
         ConnectError::DuplicateResource(_) => (StatusCode::CONFLICT, "DuplicateResourceException"),
         ConnectError::AccessDenied(_) => (StatusCode::FORBIDDEN, "AccessDeniedException"),
-        ConnectError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "InternalServiceException"),
+        ConnectError::Internal(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServiceException",
+        ),
     };
     AwsError::new(status, error_type, error.to_string())
 }

@@ -12,7 +12,7 @@ mod user_notifications;
 
 use axum::response::{IntoResponse, Response};
 use herald_domain::connect::ConnectService;
-use herald_domain::{Caller, ConnectError};
+use herald_domain::{Caller, ConnectAccess, ConnectError};
 use http::StatusCode;
 use serde::Serialize;
 
@@ -34,6 +34,35 @@ fn empty() -> Response {
     json(&serde_json::json!({}))
 }
 
+/// The access each operation needs; every operation is listed, so a new
+/// one cannot be added without deciding who may call it.
+fn access(op: ConnectOp, request: &AwsRequest) -> ConnectAccess<'_> {
+    use ConnectOp::*;
+    match op {
+        ListUserNotifications | UpdateUserNotificationStatus => ConnectAccess::ActAsUser {
+            instance_id: request.labels.get("InstanceId").unwrap_or_default(),
+            user_id: request.labels.get("UserId").unwrap_or_default(),
+        },
+        CreateNotification
+        | DescribeNotification
+        | ListNotifications
+        | SearchNotifications
+        | UpdateNotificationContent
+        | DeleteNotification
+        | CreateInstance
+        | DescribeInstance
+        | ListInstances
+        | DeleteInstance
+        | CreateUser
+        | DescribeUser
+        | ListUsers
+        | DeleteUser
+        | TagResource
+        | UntagResource
+        | ListTagsForResource => ConnectAccess::Administer,
+    }
+}
+
 pub async fn handle(
     service: &ConnectService,
     caller: &Caller,
@@ -41,6 +70,9 @@ pub async fn handle(
     request: AwsRequest,
 ) -> HandlerResult {
     use ConnectOp::*;
+    caller
+        .authorize_connect(service.region(), access(op, &request))
+        .map_err(domain)?;
     match op {
         CreateInstance => directory::create_instance(service, caller, request).await,
         DescribeInstance => directory::describe_instance(service, caller, request).await,
@@ -56,7 +88,9 @@ pub async fn handle(
         UpdateNotificationContent => notifications::update_content(service, caller, request).await,
         DeleteNotification => notifications::delete(service, caller, request).await,
         ListUserNotifications => user_notifications::list(service, caller, request).await,
-        UpdateUserNotificationStatus => user_notifications::update_status(service, caller, request).await,
+        UpdateUserNotificationStatus => {
+            user_notifications::update_status(service, caller, request).await
+        }
         SearchNotifications => search::search(service, caller, request).await,
         TagResource => tags::tag(service, caller, request).await,
         UntagResource => tags::untag(service, caller, request).await,

@@ -5,12 +5,18 @@ use herald_domain::Caller;
 use herald_domain::connect::{ConnectService, CreateNotificationInput};
 use serde_json::json;
 
-use super::shapes::{CreateNotificationRequest, NotificationShape, UpdateNotificationContentRequest};
+use super::shapes::{
+    CreateNotificationRequest, NotificationShape, UpdateNotificationContentRequest,
+};
 use super::{HandlerResult, domain, empty, json};
 use crate::aws::AwsRequest;
 use crate::aws::timestamp::from_epoch_seconds;
 
-pub async fn create(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+pub async fn create(
+    service: &ConnectService,
+    caller: &Caller,
+    request: AwsRequest,
+) -> HandlerResult {
     let body: CreateNotificationRequest = request.json()?;
     let expires_at = body
         .expires_at
@@ -32,15 +38,27 @@ pub async fn create(service: &ConnectService, caller: &Caller, request: AwsReque
         )
         .await
         .map_err(domain)?;
-    Ok(json(&json!({ "NotificationId": id, "NotificationArn": arn })))
+    Ok(json(
+        &json!({ "NotificationId": id, "NotificationArn": arn }),
+    ))
 }
 
-pub async fn describe(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+pub async fn describe(
+    service: &ConnectService,
+    caller: &Caller,
+    request: AwsRequest,
+) -> HandlerResult {
     let notification = service
-        .describe_notification(caller, &request.label("InstanceId")?, &request.label("NotificationId")?)
+        .describe_notification(
+            caller,
+            &request.label("InstanceId")?,
+            &request.label("NotificationId")?,
+        )
         .await
         .map_err(domain)?;
-    Ok(json(&json!({ "Notification": NotificationShape::new(&notification, None) })))
+    Ok(json(
+        &json!({ "Notification": NotificationShape::new(&notification, None) }),
+    ))
 }
 
 pub async fn list(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
@@ -65,7 +83,11 @@ pub async fn list(service: &ConnectService, caller: &Caller, request: AwsRequest
     Ok(json(&body))
 }
 
-pub async fn update_content(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+pub async fn update_content(
+    service: &ConnectService,
+    caller: &Caller,
+    request: AwsRequest,
+) -> HandlerResult {
     let body: UpdateNotificationContentRequest = request.json()?;
     service
         .update_notification_content(
@@ -79,9 +101,17 @@ pub async fn update_content(service: &ConnectService, caller: &Caller, request: 
     Ok(empty())
 }
 
-pub async fn delete(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+pub async fn delete(
+    service: &ConnectService,
+    caller: &Caller,
+    request: AwsRequest,
+) -> HandlerResult {
     service
-        .delete_notification(caller, &request.label("InstanceId")?, &request.label("NotificationId")?)
+        .delete_notification(
+            caller,
+            &request.label("InstanceId")?,
+            &request.label("NotificationId")?,
+        )
         .await
         .map_err(domain)?;
     Ok(empty())

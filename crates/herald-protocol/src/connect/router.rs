@@ -30,13 +30,37 @@ pub enum ConnectOp {
 pub fn routes() -> Vec<Route<ConnectOp>> {
     use ConnectOp::*;
     vec![
-        Route::new(Method::PUT, "/notifications/{InstanceId}", CreateNotification),
-        Route::new(Method::GET, "/notifications/{InstanceId}/{NotificationId}", DescribeNotification),
-        Route::new(Method::GET, "/notifications/{InstanceId}", ListNotifications),
+        Route::new(
+            Method::PUT,
+            "/notifications/{InstanceId}",
+            CreateNotification,
+        ),
+        Route::new(
+            Method::GET,
+            "/notifications/{InstanceId}/{NotificationId}",
+            DescribeNotification,
+        ),
+        Route::new(
+            Method::GET,
+            "/notifications/{InstanceId}",
+            ListNotifications,
+        ),
         Route::new(Method::POST, "/search-notifications", SearchNotifications),
-        Route::new(Method::POST, "/notifications/{InstanceId}/{NotificationId}", UpdateNotificationContent),
-        Route::new(Method::DELETE, "/notifications/{InstanceId}/{NotificationId}", DeleteNotification),
-        Route::new(Method::GET, "/users/{InstanceId}/{UserId}/notifications", ListUserNotifications),
+        Route::new(
+            Method::POST,
+            "/notifications/{InstanceId}/{NotificationId}",
+            UpdateNotificationContent,
+        ),
+        Route::new(
+            Method::DELETE,
+            "/notifications/{InstanceId}/{NotificationId}",
+            DeleteNotification,
+        ),
+        Route::new(
+            Method::GET,
+            "/users/{InstanceId}/{UserId}/notifications",
+            ListUserNotifications,
+        ),
         Route::new(
             Method::POST,
             "/users/{InstanceId}/{UserId}/notifications/{NotificationId}",

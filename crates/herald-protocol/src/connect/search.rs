@@ -7,22 +7,26 @@ use herald_domain::connect::{
 use serde_json::json;
 
 use super::shapes::{
-    AttributeFilter, NotificationShape, SearchCriteria, SearchNotificationsRequest, TagAndCondition,
-    TagCondition,
+    AttributeFilter, NotificationShape, SearchCriteria, SearchNotificationsRequest,
+    TagAndCondition, TagCondition,
 };
 use super::{HandlerResult, domain, json};
 use crate::aws::{AwsError, AwsRequest};
 
 fn criteria_input(criteria: SearchCriteria) -> CriteriaInput {
-    let list = |items: Option<Vec<SearchCriteria>>| items.map(|items| items.into_iter().map(criteria_input).collect());
+    let list = |items: Option<Vec<SearchCriteria>>| {
+        items.map(|items| items.into_iter().map(criteria_input).collect())
+    };
     CriteriaInput {
         or_conditions: list(criteria.or_conditions),
         and_conditions: list(criteria.and_conditions),
-        string_condition: criteria.string_condition.map(|condition| StringConditionInput {
-            field_name: condition.field_name,
-            value: condition.value,
-            comparison_type: condition.comparison_type,
-        }),
+        string_condition: criteria
+            .string_condition
+            .map(|condition| StringConditionInput {
+                field_name: condition.field_name,
+                value: condition.value,
+                comparison_type: condition.comparison_type,
+            }),
     }
 }
 
@@ -52,7 +56,11 @@ fn filter_input(filter: AttributeFilter) -> AttributeFilterInput {
     }
 }
 
-pub async fn search(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+pub async fn search(
+    service: &ConnectService,
+    caller: &Caller,
+    request: AwsRequest,
+) -> HandlerResult {
     let body: SearchNotificationsRequest = request.json()?;
     let instance_id = body
         .instance_id
@@ -67,7 +75,10 @@ pub async fn search(service: &ConnectService, caller: &Caller, request: AwsReque
             .and_then(|filter| filter.attribute_filter)
             .map(filter_input),
     };
-    let (page, total) = service.search_notifications(caller, input).await.map_err(domain)?;
+    let (page, total) = service
+        .search_notifications(caller, input)
+        .await
+        .map_err(domain)?;
     let items: Vec<NotificationShape> = page
         .items
         .iter()

@@ -183,7 +183,11 @@ impl InstanceShape {
             instance_status: "ACTIVE",
             inbound_calls_enabled: instance.inbound_calls_enabled,
             outbound_calls_enabled: instance.outbound_calls_enabled,
-            tags: if with_tags { tags_if_any(&instance.tags) } else { None },
+            tags: if with_tags {
+                tags_if_any(&instance.tags)
+            } else {
+                None
+            },
         }
     }
 }
@@ -216,7 +220,9 @@ pub fn user_shape(user: &UserRecord) -> serde_json::Value {
         serde_json::Value::Object(settings) => settings.clone(),
         _ => serde_json::Map::new(),
     };
-    if let Ok(serde_json::Value::Object(summary)) = serde_json::to_value(UserSummaryShape::from(user)) {
+    if let Ok(serde_json::Value::Object(summary)) =
+        serde_json::to_value(UserSummaryShape::from(user))
+    {
         shape.extend(summary);
     }
     if let Some(tags) = tags_if_any(&user.tags) {

@@ -17,9 +17,17 @@ pub async fn tag(service: &ConnectService, caller: &Caller, request: AwsRequest)
     Ok(empty())
 }
 
-pub async fn untag(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+pub async fn untag(
+    service: &ConnectService,
+    caller: &Caller,
+    request: AwsRequest,
+) -> HandlerResult {
     service
-        .untag_resource(caller, &request.label("resourceArn")?, request.query_all("tagKeys"))
+        .untag_resource(
+            caller,
+            &request.label("resourceArn")?,
+            request.query_all("tagKeys"),
+        )
         .await
         .map_err(domain)?;
     Ok(empty())

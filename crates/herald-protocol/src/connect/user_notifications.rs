@@ -33,7 +33,11 @@ pub async fn list(service: &ConnectService, caller: &Caller, request: AwsRequest
     Ok(json(&body))
 }
 
-pub async fn update_status(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+pub async fn update_status(
+    service: &ConnectService,
+    caller: &Caller,
+    request: AwsRequest,
+) -> HandlerResult {
     let body: UpdateUserNotificationStatusRequest = request.json()?;
     let input = StatusUpdateInput {
         instance_id: request.label("InstanceId")?,
@@ -41,7 +45,9 @@ pub async fn update_status(service: &ConnectService, caller: &Caller, request: A
         notification_id: request.label("NotificationId")?,
         status: body.status,
         last_modified_time: request.header_timestamp("x-amz-last-modified-time")?,
-        last_modified_region: request.header("x-amz-last-modified-region")?.map(str::to_owned),
+        last_modified_region: request
+            .header("x-amz-last-modified-region")?
+            .map(str::to_owned),
     };
     service
         .update_user_notification_status(caller, input)

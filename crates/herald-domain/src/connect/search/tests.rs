@@ -52,14 +52,35 @@ fn query(criteria: CriteriaInput) -> SearchQuery {
 #[test]
 fn exact_is_case_sensitive_and_the_others_are_not() {
     let n = notification("abc-123", &["Ärger im Büro", "Hello World"], &[]);
-    assert!(query_matches(&query(leaf("Content", "EXACT", "Hello World")), &n));
-    assert!(!query_matches(&query(leaf("Content", "EXACT", "hello world")), &n));
-    assert!(query_matches(&query(leaf("Content", "CONTAINS", "ärger")), &n));
-    assert!(query_matches(&query(leaf("Content", "CONTAINS", "O WO")), &n));
-    assert!(query_matches(&query(leaf("Content", "STARTS_WITH", "HELLO")), &n));
-    assert!(!query_matches(&query(leaf("Content", "STARTS_WITH", "World")), &n));
+    assert!(query_matches(
+        &query(leaf("Content", "EXACT", "Hello World")),
+        &n
+    ));
+    assert!(!query_matches(
+        &query(leaf("Content", "EXACT", "hello world")),
+        &n
+    ));
+    assert!(query_matches(
+        &query(leaf("Content", "CONTAINS", "ärger")),
+        &n
+    ));
+    assert!(query_matches(
+        &query(leaf("Content", "CONTAINS", "O WO")),
+        &n
+    ));
+    assert!(query_matches(
+        &query(leaf("Content", "STARTS_WITH", "HELLO")),
+        &n
+    ));
+    assert!(!query_matches(
+        &query(leaf("Content", "STARTS_WITH", "World")),
+        &n
+    ));
     assert!(query_matches(&query(leaf("Id", "STARTS_WITH", "ABC")), &n));
-    assert!(query_matches(&query(leaf("NotificationId", "EXACT", "abc-123")), &n));
+    assert!(query_matches(
+        &query(leaf("NotificationId", "EXACT", "abc-123")),
+        &n
+    ));
     assert!(!query_matches(&query(leaf("Id", "EXACT", "ABC-123")), &n));
 }
 
@@ -168,7 +189,11 @@ fn depth_and_size_are_bounded() {
     });
     assert!(err.is_err());
     let wide = CriteriaInput {
-        or_conditions: Some((0..=MAX_CONDITIONS).map(|_| leaf("Id", "EXACT", "x")).collect()),
+        or_conditions: Some(
+            (0..=MAX_CONDITIONS)
+                .map(|_| leaf("Id", "EXACT", "x"))
+                .collect(),
+        ),
         ..Default::default()
     };
     assert!(

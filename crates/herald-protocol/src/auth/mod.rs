@@ -1,0 +1,4 @@
+//! Authentication: SigV4 signatures checked against the keys in force.
+
+pub mod credentials;
+pub mod sigv4;
