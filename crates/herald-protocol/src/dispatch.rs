@@ -45,6 +45,22 @@ pub async fn request_id(request: Request, next: Next) -> Response {
     response
 }
 
+/// Answers 408 when a request (reading its body included) takes too long.
+pub async fn deadline(limit: std::time::Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => AwsError::new(
+            http::StatusCode::REQUEST_TIMEOUT,
+            "RequestTimeoutException",
+            format!(
+                "The request did not complete within {} seconds.",
+                limit.as_secs()
+            ),
+        )
+        .into_response(),
+    }
+}
+
 pub fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
     AwsError::internal().into_response()

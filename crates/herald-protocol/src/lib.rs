@@ -5,6 +5,7 @@ pub mod auth;
 pub mod aws;
 pub mod connect;
 mod dispatch;
+pub mod server;
 
 use std::sync::Arc;
 
@@ -33,11 +34,16 @@ impl AppState {
     }
 }
 
-pub fn router(state: Arc<AppState>) -> Router {
+/// The whole HTTP application. `request_timeout` bounds each request,
+/// body included, so a slow client cannot hold a handler forever.
+pub fn router(state: Arc<AppState>, request_timeout: std::time::Duration) -> Router {
     Router::new()
         .route("/_herald/health", any(dispatch::health))
         .fallback(dispatch::aws)
         .with_state(state)
+        .layer(axum::middleware::from_fn(move |request, next| {
+            dispatch::deadline(request_timeout, request, next)
+        }))
         .layer(axum::middleware::from_fn(dispatch::request_id))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             dispatch::panic_response,

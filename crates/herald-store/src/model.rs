@@ -134,6 +134,9 @@ pub struct UserRecord {
 /// request it came with, so a replay can be told from a conflicting reuse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientTokenClaim {
+    /// Tokens are unique per account, as AWS scopes them: a token reused
+    /// in another instance of the account is a conflicting request.
+    pub account_id: String,
     pub token: String,
     pub request_digest: String,
 }

@@ -115,6 +115,7 @@ async fn write_sample(store: &SqliteStore) -> (i64, i64) {
             expires_at: ts(1_800_000_000_000),
             region: "us-east-1".into(),
             client_token: Some(ClientTokenClaim {
+                account_id: instance.account_id.clone(),
                 token: "tok".into(),
                 request_digest: "dig".into(),
             }),

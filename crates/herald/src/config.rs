@@ -6,10 +6,19 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "herald", version, about = "A self-hosted notification service that speaks the AWS wire protocol")]
+#[command(
+    name = "herald",
+    version,
+    about = "A self-hosted notification service that speaks the AWS wire protocol",
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    /// With no subcommand, `herald [OPTIONS]` is `herald serve [OPTIONS]`.
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -18,14 +27,7 @@ pub enum Command {
     Serve(ServeArgs),
 }
 
-impl Default for Command {
-    fn default() -> Self {
-        // `herald` alone serves with defaults and environment variables.
-        Command::Serve(ServeArgs::parse_from(["serve"]))
-    }
-}
-
-#[derive(Debug, Clone, Parser)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "HERALD_LISTEN", default_value = "127.0.0.1:4580")]
@@ -50,4 +52,12 @@ pub struct ServeArgs {
     /// How often the sweeper runs.
     #[arg(long, env = "HERALD_SWEEP_INTERVAL_SECONDS", default_value_t = 60)]
     pub sweep_interval_seconds: u64,
+
+    /// Longest time one request may take, reading its body included.
+    #[arg(long, env = "HERALD_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub request_timeout_seconds: u64,
+
+    /// Most connections open at once; more wait until one closes.
+    #[arg(long, env = "HERALD_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
 }

@@ -17,7 +17,8 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    match cli.command.unwrap_or_default() {
-        config::Command::Serve(args) => serve::run(args).await,
+    match cli.command {
+        Some(config::Command::Serve(args)) => serve::run(args).await,
+        None => serve::run(cli.serve).await,
     }
 }

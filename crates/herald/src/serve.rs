@@ -9,6 +9,7 @@ use herald_domain::SystemClock;
 use herald_domain::connect::ConnectService;
 use herald_domain::connect::validate::region_name;
 use herald_protocol::AppState;
+use herald_protocol::server::ServerLimits;
 use herald_store::Store;
 use herald_store::sqlite::SqliteStore;
 use tokio::sync::watch;
@@ -26,10 +27,21 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("opening the store in {}", args.data_dir.display()))?,
     );
-    let secret = store.token_secret().await.context("reading the token secret")?;
-    let connect = ConnectService::new(store.clone(), Arc::new(SystemClock), args.region.clone(), secret);
+    let secret = store
+        .token_secret()
+        .await
+        .context("reading the token secret")?;
+    let connect = ConnectService::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        args.region.clone(),
+        secret,
+    );
     let state = Arc::new(AppState::new(connect, args.account_id.clone()));
-    let app = herald_protocol::router(state);
+    let app = herald_protocol::router(
+        state,
+        Duration::from_secs(args.request_timeout_seconds.max(1)),
+    );
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -48,10 +60,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("herald listening on http://{address}");
     tracing::info!(%address, data_dir = %args.data_dir.display(), "herald is ready");
 
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    let limits = ServerLimits {
+        max_connections: args.max_connections,
+        ..ServerLimits::default()
+    };
+    herald_protocol::server::serve(listener, app, limits, shutdown_signal()).await;
 
     tracing::info!("shutting down: in-flight requests finished");
     let _ = stop_tx.send(true);

@@ -185,6 +185,7 @@ impl ConnectService {
                 expires_at,
                 region: self.region.clone(),
                 client_token: input.client_token.map(|token| ClientTokenClaim {
+                    account_id: caller.account_id.clone(),
                     token,
                     request_digest: digest.clone(),
                 }),

@@ -134,14 +134,16 @@ CREATE TRIGGER search_texts_au AFTER UPDATE ON search_texts BEGIN
     INSERT INTO search_texts_fts (rowid, folded) VALUES (new.rowid, new.folded);
 END;
 
--- Client tokens of CreateNotification, kept for a day.
+-- Client tokens of CreateNotification, unique per account, kept for a day.
 CREATE TABLE client_tokens (
-    instance_seq     INTEGER NOT NULL REFERENCES instances (seq) ON DELETE CASCADE,
+    account_id       TEXT NOT NULL,
     token            TEXT NOT NULL,
+    instance_seq     INTEGER NOT NULL REFERENCES instances (seq) ON DELETE CASCADE,
     request_digest   TEXT NOT NULL,
     notification_id  TEXT NOT NULL,
     notification_arn TEXT NOT NULL,
     claimed_at       INTEGER NOT NULL,
-    PRIMARY KEY (instance_seq, token)
+    PRIMARY KEY (account_id, token)
 ) STRICT;
+CREATE INDEX client_tokens_by_instance ON client_tokens (instance_seq);
 CREATE INDEX client_tokens_by_claimed ON client_tokens (claimed_at);

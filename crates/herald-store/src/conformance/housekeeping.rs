@@ -76,6 +76,7 @@ pub async fn forget_client_tokens(store: &dyn Store) {
         spec.created_at = at(hours);
         spec.expires_at = at_ms(Y2040_MS);
         spec.client_token = Some(ClientTokenClaim {
+            account_id: fx.instance.account_id.clone(),
             token: token.to_owned(),
             request_digest: format!("digest-{id}"),
         });

@@ -9,8 +9,9 @@ use crate::{
     StatusWrite, Store, TagUpdateOutcome, UserStatus,
 };
 
-fn claim(token: &str, digest: &str) -> Option<ClientTokenClaim> {
+fn claim(fx: &Fixture<'_>, token: &str, digest: &str) -> Option<ClientTokenClaim> {
     Some(ClientTokenClaim {
+        account_id: fx.instance.account_id.clone(),
         token: token.to_owned(),
         request_digest: digest.to_owned(),
     })
@@ -68,11 +69,11 @@ pub async fn client_token_seen(store: &dyn Store) {
     let other = Fixture::new(store).await;
 
     let mut first = fx.note("first");
-    first.client_token = claim("token-1", "digest-1");
+    first.client_token = claim(&fx, "token-1", "digest-1");
     let created = fx.create(first).await;
 
     let mut again = fx.note("second");
-    again.client_token = claim("token-1", "digest-2");
+    again.client_token = claim(&fx, "token-1", "digest-2");
     again.content = content(&[("en_US", "something else")]);
     let outcome = store.create_notification(again).await.expect("create");
     assert_eq!(
@@ -86,9 +87,9 @@ pub async fn client_token_seen(store: &dyn Store) {
     assert_eq!(fx.get("second").await, None, "a seen token creates nothing");
     assert_eq!(fx.list_ids().await, vec!["first"]);
 
-    // Tokens are scoped to the instance.
+    // Tokens are scoped to the account (each fixture has its own).
     let mut elsewhere = other.note("first");
-    elsewhere.client_token = claim("token-1", "digest-1");
+    elsewhere.client_token = claim(&other, "token-1", "digest-1");
     other.create(elsewhere).await;
 }
 
@@ -98,7 +99,7 @@ pub async fn id_taken(store: &dyn Store) {
     fx.create(fx.note("fixed")).await;
 
     let mut clash = fx.note("fixed");
-    clash.client_token = claim("fresh-token", "d");
+    clash.client_token = claim(&fx, "fresh-token", "d");
     clash.content = content(&[("en_US", "clash")]);
     let outcome = store.create_notification(clash).await.expect("create");
     assert_eq!(outcome, CreateOutcome::IdTaken);
@@ -110,7 +111,7 @@ pub async fn id_taken(store: &dyn Store) {
 
     // The refused create claimed no token.
     let mut retry = fx.note("other");
-    retry.client_token = claim("fresh-token", "d");
+    retry.client_token = claim(&fx, "fresh-token", "d");
     fx.create(retry).await;
     // Ids are scoped to the instance.
     other.create(other.note("fixed")).await;
@@ -122,7 +123,7 @@ pub async fn concurrent_client_tokens(store: &dyn Store) {
     let attempts = (0..8)
         .map(|i| {
             let mut spec = fx.note(&format!("racer-{i}"));
-            spec.client_token = claim("race", "digest");
+            spec.client_token = claim(&fx, "race", "digest");
             store.create_notification(spec)
         })
         .collect();

@@ -34,9 +34,9 @@ impl SqliteStore {
         if let Some(claim) = &new.client_token {
             let seen: Option<(String, String, String)> = sqlx::query_as(
                 "SELECT notification_id, notification_arn, request_digest FROM client_tokens \
-                 WHERE instance_seq = ? AND token = ?",
+                 WHERE account_id = ? AND token = ?",
             )
-            .bind(new.instance_seq)
+            .bind(&claim.account_id)
             .bind(&claim.token)
             .fetch_optional(&mut *tx)
             .await
@@ -92,9 +92,10 @@ impl SqliteStore {
         .await?;
         if let Some(claim) = &new.client_token {
             sqlx::query(
-                "INSERT INTO client_tokens (instance_seq, token, request_digest, \
-                 notification_id, notification_arn, claimed_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO client_tokens (account_id, instance_seq, token, request_digest, \
+                 notification_id, notification_arn, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             )
+            .bind(&claim.account_id)
             .bind(new.instance_seq)
             .bind(&claim.token)
             .bind(&claim.request_digest)

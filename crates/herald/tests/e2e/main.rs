@@ -1,0 +1,15 @@
+//! End-to-end tests: each starts the real `herald` binary and drives it
+//! over HTTP with the AWS SDK for Rust (and, for protocol edge cases, raw
+//! HTTP). One test binary, so the large SDK crate is linked once.
+
+mod common;
+
+mod cli;
+mod directory;
+mod expiry;
+mod notifications;
+mod pagination;
+mod persistence;
+mod protocol;
+mod search;
+mod user_notifications;

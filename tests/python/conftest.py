@@ -1,0 +1,92 @@
+"""Fixtures for Herald's boto3 end-to-end tests.
+
+A session-scoped fixture starts the real server binary (``HERALD_BIN``,
+default ``<repo>/target/debug/herald``) as
+``herald serve --listen 127.0.0.1:0 --data-dir <tmp>`` and stops it with
+SIGTERM (then SIGKILL) at the end. Each test makes its own instance.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from herald_testlib import (
+    HeraldServer,
+    create_instance,
+    create_notification,
+    create_user,
+    make_client,
+)
+
+
+@pytest.fixture(scope="session")
+def herald_server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("herald")
+    server = HeraldServer(base / "data").start()
+    yield server
+    code = server.stop()
+    if code not in (0, -signal.SIGTERM):
+        print(f"\nnote: herald exited with code {code} on SIGTERM\n{server.diagnostics()}")
+
+
+@pytest.fixture(scope="session")
+def endpoint(herald_server) -> str:
+    return herald_server.endpoint
+
+
+@pytest.fixture(scope="session")
+def connect(endpoint):
+    """A boto3 Connect client pointed at the test server."""
+    return make_client(endpoint)
+
+
+@pytest.fixture(scope="session")
+def connect_unchecked(endpoint):
+    """Like ``connect`` but without botocore's client-side parameter checks,
+    so out-of-range values reach the server."""
+    return make_client(endpoint, validate=False)
+
+
+@pytest.fixture
+def server_factory(tmp_path):
+    """Start extra, test-owned servers (restarts, sweeper settings, ...)."""
+    started: list[HeraldServer] = []
+
+    def start(data_dir: Path | None = None, extra_args: list[str] | None = None) -> HeraldServer:
+        d = data_dir or (tmp_path / f"data-{len(started)}")
+        server = HeraldServer(d, extra_args).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def new_instance(connect):
+    """Factory: ``new_instance(**overrides)`` -> {"Id", "Arn", ...}."""
+    return lambda **kw: create_instance(connect, **kw)
+
+
+@pytest.fixture
+def instance(new_instance) -> dict:
+    """A fresh instance for this test."""
+    return new_instance()
+
+
+@pytest.fixture
+def new_user(connect):
+    """Factory: ``new_user(instance, username=None, **overrides)``."""
+    return lambda inst, username=None, **kw: create_user(connect, inst, username, **kw)
+
+
+@pytest.fixture
+def notify(connect):
+    """Factory: ``notify(instance, recipients, text="hello", **overrides)``."""
+    return lambda inst, recipients, text="hello", **kw: create_notification(
+        connect, inst, recipients, text, **kw
+    )
