@@ -154,19 +154,33 @@ class HeraldServer:
         return code
 
 
-def make_client(endpoint: str, *, validate: bool = True):
+def make_client(
+    endpoint: str,
+    *,
+    validate: bool = True,
+    access_key: str = "test",
+    secret_key: str = "test",
+    region: str = REGION,
+    signature_version=None,
+):
+    """A Connect client signing with ``access_key``/``secret_key`` (the
+    server's built-in key by default) for ``region``; pass
+    ``signature_version=botocore.UNSIGNED`` for no signature at all."""
+    config = Config(
+        retries={"max_attempts": 1},
+        parameter_validation=validate,
+        connect_timeout=5,
+        read_timeout=30,
+    )
+    if signature_version is not None:
+        config = config.merge(Config(signature_version=signature_version))
     return boto3.client(
         "connect",
         endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(
-            retries={"max_attempts": 1},
-            parameter_validation=validate,
-            connect_timeout=5,
-            read_timeout=30,
-        ),
+        region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        config=config,
     )
 
 

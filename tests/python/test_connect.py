@@ -1503,3 +1503,81 @@ def boto_client_for(endpoint: str, region: str):
         aws_secret_access_key="test",
         config=Config(retries={"max_attempts": 1}),
     )
+
+
+# ==========================================================================
+# Authentication (SigV4), as botocore parses its errors
+# ==========================================================================
+
+
+def instance_ids(client) -> list[str]:
+    return ids(paginate(client.list_instances, "InstanceSummaryList")[0])
+
+
+def test_wrong_secret_is_invalid_signature(connect, endpoint):
+    before = instance_ids(connect)
+    client = make_client(endpoint, secret_key="not-the-secret")
+    with expect_error("InvalidSignatureException", 403):
+        client.list_instances()
+    with expect_error("InvalidSignatureException", 403) as err:
+        client.create_instance(IdentityManagementType="CONNECT_MANAGED", InboundCallsEnabled=True, OutboundCallsEnabled=False)
+    assert "not-the-secret" not in err.message
+    assert instance_ids(connect) == before
+
+
+def test_unknown_key_is_unrecognized_client(connect, endpoint):
+    before = instance_ids(connect)
+    client = make_client(endpoint, access_key="AKIDNOBODYATALL")
+    with expect_error("UnrecognizedClientException", 403):
+        client.list_instances()
+    with expect_error("UnrecognizedClientException", 403):
+        client.create_instance(IdentityManagementType="CONNECT_MANAGED", InboundCallsEnabled=True, OutboundCallsEnabled=False)
+    assert instance_ids(connect) == before
+
+
+def test_signature_for_another_region_is_invalid(endpoint):
+    client = make_client(endpoint, region="eu-west-1")
+    with expect_error("InvalidSignatureException", 403):
+        client.list_instances()
+
+
+def test_unsigned_request_is_missing_authentication_token(endpoint, instance):
+    from botocore import UNSIGNED
+
+    client = make_client(endpoint, signature_version=UNSIGNED)
+    with expect_error("MissingAuthenticationTokenException", 403):
+        client.describe_instance(InstanceId=instance["Id"])
+    # Raw, too; only the health endpoint answers without a signature.
+    status, headers, body = raw_request(endpoint, "GET", f"/instance/{instance['Id']}", sign=False)
+    assert status == 403, body
+    assert headers.get("x-amzn-errortype", "").split(":")[0] == "MissingAuthenticationTokenException"
+    assert instance["Id"] not in body.decode()
+
+
+def test_body_changed_after_signing_is_invalid_signature(endpoint, instance, new_user, connect):
+    """raw_request signs what it is given; the body sent here is another."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    user = new_user(instance)
+    path = f"/notifications/{instance['Id']}"
+    signed = json.dumps({"Recipients": [user["Arn"]], "Content": {"en_US": "signed"}}).encode()
+    sent = json.dumps({"Recipients": [user["Arn"]], "Content": {"en_US": "forged"}}).encode()
+    req = AWSRequest(method="PUT", url=endpoint + path, data=signed, headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials("test", "test"), "connect", REGION).add_auth(req)
+    parts = urlsplit(endpoint)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request("PUT", path, body=sent, headers=dict(req.headers.items()))
+        resp = conn.getresponse()
+        body = resp.read()
+        status, error_type = resp.status, resp.getheader("x-amzn-errortype", "")
+    finally:
+        conn.close()
+    assert status == 403, body
+    assert error_type.split(":")[0] == "InvalidSignatureException"
+    assert connect.list_notifications(InstanceId=instance["Id"])["NotificationSummaryList"] == []

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod arn;
+pub mod chime;
 pub mod clock;
 pub mod connect;
 pub mod error;

@@ -8,12 +8,12 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use herald_domain::Caller;
 use http::HeaderValue;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tracing::Instrument;
 
 use crate::AppState;
+use crate::auth::authenticate::{RequestToVerify, check_headers, verify};
 use crate::aws::routing::{self, parse_query};
 use crate::aws::{AwsError, AwsRequest};
 use crate::connect;
@@ -91,18 +91,41 @@ pub async fn aws(State(state): State<Arc<AppState>>, request: Request) -> Respon
 
 async fn route_aws(state: &AppState, request: Request) -> Result<Response, AwsError> {
     let (parts, body) = request.into_parts();
-    let query = parse_query(parts.uri.query());
-    let path = parts.uri.path();
-    let Some((route, labels)) = routing::find(&state.connect_routes, &parts.method, path, &query)?
-    else {
-        return Err(AwsError::unknown_operation(&parts.method, path));
-    };
     let declared_length = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
+    let path = parts.uri.path();
+    if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(AwsError::too_large(MAX_BODY_BYTES));
+    }
+    // Headers first, so an unauthenticated client cannot make us buffer a
+    // body; then the body, whose hash the signature covers.
+    let pending = check_headers(
+        &state.keys,
+        &state.region,
+        path,
+        &parts.headers,
+        jiff::Timestamp::now(),
+    )?;
     let body = read_body(body, declared_length).await?;
+    let caller = verify(
+        pending,
+        &RequestToVerify {
+            method: &parts.method,
+            raw_path: path,
+            raw_query: parts.uri.query(),
+            headers: &parts.headers,
+            authority: parts.uri.authority().map(|a| a.as_str()),
+            body: &body,
+        },
+    )?;
+    let query = parse_query(parts.uri.query());
+    let Some((route, labels)) = routing::find(&state.connect_routes, &parts.method, path, &query)?
+    else {
+        return Err(AwsError::unknown_operation(&parts.method, path));
+    };
     let op = route.op;
     tracing::debug!(?op, "operation");
     let request = AwsRequest {
@@ -111,6 +134,5 @@ async fn route_aws(state: &AppState, request: Request) -> Result<Response, AwsEr
         headers: parts.headers,
         body,
     };
-    let caller = Caller::admin(state.account_id.clone());
     connect::handle(&state.connect, &caller, op, request).await
 }

@@ -19,17 +19,19 @@ pub use dispatch::MAX_BODY_BYTES;
 pub struct AppState {
     pub connect: ConnectService,
     pub connect_routes: Vec<aws::routing::Route<connect::ConnectOp>>,
-    /// The account of the single built-in principal, until SigV4 principals
-    /// exist.
-    pub account_id: String,
+    /// The keys requests must be signed with.
+    pub keys: Arc<auth::credentials::Keys>,
+    /// The region signatures must be scoped to.
+    pub region: String,
 }
 
 impl AppState {
-    pub fn new(connect: ConnectService, account_id: String) -> Self {
+    pub fn new(connect: ConnectService, keys: Arc<auth::credentials::Keys>) -> Self {
         AppState {
+            region: connect.region().to_owned(),
             connect,
             connect_routes: connect::routes(),
-            account_id,
+            keys,
         }
     }
 }

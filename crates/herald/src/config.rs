@@ -25,6 +25,42 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default).
     Serve(ServeArgs),
+    /// Manage the keys of a credentials file.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Append a key with a freshly generated secret; prints the secret once.
+    Add(AddKeyArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AddKeyArgs {
+    /// The credentials file to append to (created with mode 0600).
+    #[arg(long, env = "HERALD_CREDENTIALS")]
+    pub credentials: PathBuf,
+
+    /// admin, connect-user or chime-user.
+    #[arg(long, value_parser = ["admin", "connect-user", "chime-user"])]
+    pub role: String,
+
+    /// The account the key acts in (12 digits).
+    #[arg(long)]
+    pub account_id: String,
+
+    /// For connect-user: the ARN of the one user the key may act for.
+    #[arg(
+        long,
+        required_if_eq("role", "connect-user"),
+        conflicts_with = "chime_bearer_arn"
+    )]
+    pub connect_user_arn: Option<String>,
+
+    /// For chime-user: the AppInstanceUser ARN the key may act as.
+    #[arg(long, required_if_eq("role", "chime-user"))]
+    pub chime_bearer_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -52,6 +88,11 @@ pub struct ServeArgs {
     /// How often the sweeper runs.
     #[arg(long, env = "HERALD_SWEEP_INTERVAL_SECONDS", default_value_t = 60)]
     pub sweep_interval_seconds: u64,
+
+    /// TOML file of `[[keys]]`; re-read on SIGHUP. Without it Herald accepts
+    /// only the key test/test, and only on a loopback address.
+    #[arg(long, env = "HERALD_CREDENTIALS")]
+    pub credentials: Option<PathBuf>,
 
     /// Longest time one request may take, reading its body included.
     #[arg(long, env = "HERALD_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]

@@ -2,13 +2,25 @@
 //! rules and the HTTP layer together. Nothing else lives here.
 
 mod config;
+mod keys;
 mod serve;
 mod sweeper;
 
 use clap::Parser;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // The chain of causes, without a backtrace: this is for operators.
+            eprintln!("herald: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = config::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -19,6 +31,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match cli.command {
         Some(config::Command::Serve(args)) => serve::run(args).await,
+        Some(config::Command::Keys(config::KeysCommand::Add(args))) => keys::add(args),
         None => serve::run(cli.serve).await,
     }
 }

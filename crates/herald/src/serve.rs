@@ -9,6 +9,7 @@ use herald_domain::SystemClock;
 use herald_domain::connect::ConnectService;
 use herald_domain::connect::validate::region_name;
 use herald_protocol::AppState;
+use herald_protocol::auth::credentials::{KeyRing, Keys, exposure_warning};
 use herald_protocol::server::ServerLimits;
 use herald_store::Store;
 use herald_store::sqlite::SqliteStore;
@@ -22,6 +23,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.account_id.len() != 12 || !args.account_id.chars().all(|c| c.is_ascii_digit()) {
         anyhow::bail!("--account-id must be 12 digits, got '{}'", args.account_id);
     }
+    // Before anything is created on disk: a refusal leaves no trace.
+    let keys = Arc::new(load_keys(&args)?);
     let store: Arc<dyn Store> = Arc::new(
         SqliteStore::open(&args.data_dir)
             .await
@@ -37,7 +40,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         args.region.clone(),
         secret,
     );
-    let state = Arc::new(AppState::new(connect, args.account_id.clone()));
+    let state = Arc::new(AppState::new(connect, keys.clone()));
     let app = herald_protocol::router(
         state,
         Duration::from_secs(args.request_timeout_seconds.max(1)),
@@ -49,6 +52,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(reload_keys_on_hangup(keys, stop_rx.clone()));
     let sweeper = tokio::spawn(sweeper::run(
         store.clone(),
         Duration::from_secs(args.expiry_grace_seconds),
@@ -72,6 +76,68 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("store closed");
     Ok(())
+}
+
+/// The keys from `--credentials`, or the built-in `test`/`test` admin key,
+/// which is refused unless Herald listens on a loopback address only.
+fn load_keys(args: &ServeArgs) -> anyhow::Result<Keys> {
+    match &args.credentials {
+        Some(path) => {
+            let keys = Keys::from_file(path)?;
+            if let Some(warning) = exposure_warning(path) {
+                tracing::warn!("{warning}");
+            }
+            tracing::info!(file = %path.display(), "credentials loaded");
+            Ok(keys)
+        }
+        None if args.listen.ip().is_loopback() => {
+            tracing::info!(
+                "no --credentials: accepting only the key test/test (admin of account {})",
+                args.account_id
+            );
+            Ok(Keys::fixed(KeyRing::single_admin(
+                "test",
+                "test",
+                &args.account_id,
+            )))
+        }
+        None => anyhow::bail!(
+            "refusing to listen on {} without --credentials: the built-in test/test key is only allowed on a loopback address. \
+             Create keys with `herald keys add --credentials FILE …` and pass --credentials FILE.",
+            args.listen
+        ),
+    }
+}
+
+/// SIGHUP re-reads the credentials file; a file that fails to parse is
+/// reported and the keys in force stay in force.
+async fn reload_keys_on_hangup(keys: Arc<Keys>, mut stop: watch::Receiver<bool>) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    else {
+        tracing::warn!("cannot listen for SIGHUP; credentials will not be reloaded");
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = hangups.recv() => {}
+            _ = stop.changed() => return,
+        }
+        let Some(path) = keys.source() else {
+            tracing::info!("SIGHUP: no credentials file to reload");
+            continue;
+        };
+        if let Some(warning) = exposure_warning(path) {
+            tracing::warn!("{warning}");
+        }
+        match keys.reload() {
+            Ok(count) => {
+                tracing::info!(keys = count, file = %path.display(), "SIGHUP: credentials reloaded")
+            }
+            Err(error) => {
+                tracing::error!(%error, "SIGHUP: credentials not reloaded; the previous keys stay in force")
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {

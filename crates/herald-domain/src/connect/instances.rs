@@ -2,8 +2,8 @@
 
 use herald_store::{InstanceRecord, NewInstance};
 
+use super::ConnectService;
 use super::validate::{self, invalid, required};
-use super::{ConnectService, split_page};
 use crate::error::ConnectResult;
 use crate::pagination::TokenScope;
 use crate::{Caller, Page, arn};
@@ -92,12 +92,7 @@ impl ConnectService {
             .store
             .list_instances(&caller.account_id, after, limit + 1)
             .await?;
-        let (items, more) = split_page(rows, limit);
-        let next_token = match (more, items.last()) {
-            (true, Some(last)) => Some(self.tokens.issue(&scope, &last.seq)),
-            _ => None,
-        };
-        Ok(Page { items, next_token })
+        Ok(self.page(rows, limit, &scope, |last| last.seq))
     }
 
     pub async fn delete_instance(&self, caller: &Caller, instance_id: &str) -> ConnectResult<()> {

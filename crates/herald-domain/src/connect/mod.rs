@@ -14,9 +14,10 @@ use std::sync::Arc;
 use herald_store::{InstanceRecord, Store, UserRecord};
 
 use crate::Caller;
+use crate::Page;
 use crate::clock::Clock;
 use crate::error::{ConnectError, ConnectResult};
-use crate::pagination::TokenCodec;
+use crate::pagination::{TokenCodec, TokenScope};
 
 pub use instances::CreateInstanceInput;
 pub use notifications::CreateNotificationInput;
@@ -72,14 +73,36 @@ impl ConnectService {
     }
 }
 
+/// The token form of a newest-first cursor.
+fn created_token_cursor(notification: &herald_store::Notification) -> (i64, i64) {
+    let cursor = notification.created_cursor();
+    (cursor.created_ms, cursor.seq)
+}
+
 fn not_found(message: String) -> ConnectError {
     ConnectError::ResourceNotFound(message)
 }
 
-/// Takes one more than a page so that the presence of a next page is known
-/// without a second query; returns the page and the last item kept.
-fn split_page<T>(mut items: Vec<T>, limit: u32) -> (Vec<T>, bool) {
-    let more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    (items, more)
+impl ConnectService {
+    /// Turns `limit + 1` fetched rows into a page: the extra row only tells
+    /// that a next page exists, whose token carries the keyset cursor of
+    /// the last item kept.
+    fn page<T, C: serde::Serialize>(
+        &self,
+        mut rows: Vec<T>,
+        limit: u32,
+        scope: &TokenScope,
+        cursor_of: impl Fn(&T) -> C,
+    ) -> Page<T> {
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_token = match (more, rows.last()) {
+            (true, Some(last)) => Some(self.tokens.issue(scope, &cursor_of(last))),
+            _ => None,
+        };
+        Page {
+            items: rows,
+            next_token,
+        }
+    }
 }

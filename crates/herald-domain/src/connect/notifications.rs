@@ -12,7 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::validate::{self, invalid, required};
-use super::{ConnectService, not_found, split_page};
+use super::{ConnectService, created_token_cursor, not_found};
 use crate::error::{ConnectError, ConnectResult};
 use crate::pagination::TokenScope;
 use crate::{Caller, Page, arn};
@@ -252,15 +252,7 @@ impl ConnectService {
             .store
             .list_notifications(instance.seq, self.clock.now(), after, limit + 1)
             .await?;
-        let (items, more) = split_page(rows, limit);
-        let next_token = match (more, items.last()) {
-            (true, Some(last)) => {
-                let cursor = last.created_cursor();
-                Some(self.tokens.issue(&scope, &(cursor.created_ms, cursor.seq)))
-            }
-            _ => None,
-        };
-        Ok(Page { items, next_token })
+        Ok(self.page(rows, limit, &scope, created_token_cursor))
     }
 
     pub async fn update_notification_content(

@@ -9,7 +9,7 @@ use herald_store::{
 use serde::Serialize;
 
 use super::validate::{invalid, required};
-use super::{ConnectService, split_page, validate};
+use super::{ConnectService, created_token_cursor, validate};
 use crate::error::ConnectResult;
 use crate::pagination::TokenScope;
 use crate::{Caller, Page};
@@ -268,15 +268,10 @@ impl ConnectService {
             .store
             .search_notifications(instance.seq, &query, self.clock.now(), after, limit + 1)
             .await?;
-        let (items, more) = split_page(page.notifications, limit);
-        let next_token = match (more, items.last()) {
-            (true, Some(last)) => {
-                let cursor = last.created_cursor();
-                Some(self.tokens.issue(&scope, &(cursor.created_ms, cursor.seq)))
-            }
-            _ => None,
-        };
-        Ok((Page { items, next_token }, page.total))
+        Ok((
+            self.page(page.notifications, limit, &scope, created_token_cursor),
+            page.total,
+        ))
     }
 }
 

@@ -5,7 +5,7 @@ use herald_store::{StatusOutcome, StatusWrite, UserListCursor, UserNotification,
 use jiff::Timestamp;
 
 use super::validate::{self, invalid, required};
-use super::{ConnectService, not_found, split_page};
+use super::{ConnectService, not_found};
 use crate::error::{ConnectError, ConnectResult};
 use crate::pagination::TokenScope;
 use crate::{Caller, Page};
@@ -58,15 +58,10 @@ impl ConnectService {
             .store
             .list_user_notifications(instance.seq, user.seq, self.clock.now(), after, limit + 1)
             .await?;
-        let (items, more) = split_page(rows, limit);
-        let next_token = match (more, items.last()) {
-            (true, Some(last)) => {
-                let c = last.notification.user_list_cursor();
-                Some(self.tokens.issue(&scope, &(c.urgency, c.created_ms, c.seq)))
-            }
-            _ => None,
-        };
-        Ok(Page { items, next_token })
+        Ok(self.page(rows, limit, &scope, |last| {
+            let c = last.notification.user_list_cursor();
+            (c.urgency, c.created_ms, c.seq)
+        }))
     }
 
     pub async fn update_user_notification_status(

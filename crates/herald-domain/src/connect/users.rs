@@ -2,8 +2,8 @@
 
 use herald_store::{NewUser, UserRecord};
 
+use super::ConnectService;
 use super::validate::{self, invalid, required};
-use super::{ConnectService, split_page};
 use crate::error::{ConnectError, ConnectResult};
 use crate::pagination::TokenScope;
 use crate::{Caller, Page, arn};
@@ -99,12 +99,7 @@ impl ConnectService {
             .store
             .list_users(instance.seq, after, limit + 1)
             .await?;
-        let (items, more) = split_page(rows, limit);
-        let next_token = match (more, items.last()) {
-            (true, Some(last)) => Some(self.tokens.issue(&scope, &last.seq)),
-            _ => None,
-        };
-        Ok(Page { items, next_token })
+        Ok(self.page(rows, limit, &scope, |last| last.seq))
     }
 
     pub async fn delete_user(

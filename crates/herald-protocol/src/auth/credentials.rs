@@ -134,7 +134,8 @@ impl KeyRing {
             path: path.to_owned(),
             message,
         };
-        let file: CredentialsFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let file: CredentialsFile =
+            toml::from_str(text).map_err(|e| invalid(describe_toml_error(&e, text)))?;
         let mut keys = HashMap::new();
         for entry in file.keys {
             let (id, key) = entry.into_key().map_err(invalid)?;
@@ -163,6 +164,20 @@ impl KeyRing {
 
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+}
+
+/// Where and why the TOML is wrong, without quoting the file: toml's own
+/// rendering shows the offending line, which may hold a secret.
+fn describe_toml_error(error: &toml::de::Error, text: &str) -> String {
+    match error.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {}", error.message())
+        }
+        None => error.message().to_owned(),
     }
 }
 
@@ -269,7 +284,7 @@ pub fn append_entry(path: &Path, entry: KeyEntry) -> Result<(), CredentialsError
     let mut file: CredentialsFile =
         toml::from_str(&existing).map_err(|e| CredentialsError::Invalid {
             path: path.to_owned(),
-            message: e.to_string(),
+            message: describe_toml_error(&e, &existing),
         })?;
     file.keys.push(entry);
     let text = toml::to_string(&file).map_err(|e| CredentialsError::Invalid {
@@ -348,6 +363,16 @@ connect_user_arn = "arn:aws:connect:us-east-1:111122223333:instance/i/agent/u"
             "{FILE}\n[[keys]]\naccess_key_id='AKADMIN'\nsecret_access_key='x'\naccount_id='111122223333'\nrole='admin'"
         );
         assert!(KeyRing::parse(&twice, Path::new("k.toml")).is_err());
+    }
+
+    #[test]
+    fn parse_errors_never_quote_the_file() {
+        let text = "[[keys]]\naccess_key_id = \"a\"\nsecret_access_key = TOPSECRET123\n";
+        let error = KeyRing::parse(text, Path::new("k.toml"))
+            .expect_err("invalid")
+            .to_string();
+        assert!(!error.contains("TOPSECRET123"), "{error}");
+        assert!(error.contains("line 3"), "{error}");
     }
 
     #[test]

@@ -26,11 +26,18 @@ impl AwsRequest {
             .ok_or_else(|| AwsError::invalid_parameter(format!("{name} is required.")))
     }
 
-    pub fn query_one(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+    /// A single-valued query parameter. Given twice it is refused: the
+    /// signature covers the sorted parameters, so their order must not
+    /// change what a request means.
+    pub fn query_one(&self, name: &str) -> Result<Option<&str>, AwsError> {
+        let mut values = self.query.iter().filter(|(key, _)| key == name);
+        let first = values.next().map(|(_, value)| value.as_str());
+        if values.next().is_some() {
+            return Err(AwsError::invalid_parameter(format!(
+                "{name} may be given only once."
+            )));
+        }
+        Ok(first)
     }
 
     pub fn query_all(&self, name: &str) -> Vec<String> {
@@ -42,7 +49,7 @@ impl AwsRequest {
     }
 
     pub fn query_int(&self, name: &str) -> Result<Option<i64>, AwsError> {
-        self.query_one(name)
+        self.query_one(name)?
             .map(|value| {
                 value.parse::<i64>().map_err(|_| {
                     AwsError::invalid_parameter(format!(

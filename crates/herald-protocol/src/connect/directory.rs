@@ -8,7 +8,7 @@ use super::shapes::{
     CreateInstanceRequest, CreateUserRequest, InstanceShape, USER_ECHOED_MEMBERS, UserSummaryShape,
     user_shape,
 };
-use super::{HandlerResult, domain, empty, json};
+use super::{HandlerResult, domain, empty, json, listing};
 use crate::aws::{AwsError, AwsRequest};
 
 pub async fn create_instance(
@@ -58,7 +58,7 @@ pub async fn list_instances(
         .list_instances(
             caller,
             request.query_int("maxResults")?,
-            request.query_one("nextToken"),
+            request.query_one("nextToken")?,
         )
         .await
         .map_err(domain)?;
@@ -67,11 +67,7 @@ pub async fn list_instances(
         .iter()
         .map(|instance| InstanceShape::from_record(instance, false))
         .collect();
-    let mut body = json!({ "InstanceSummaryList": summaries });
-    if let Some(token) = page.next_token {
-        body["NextToken"] = json!(token);
-    }
-    Ok(json(&body))
+    Ok(listing("InstanceSummaryList", &summaries, page.next_token))
 }
 
 pub async fn delete_instance(
@@ -150,16 +146,12 @@ pub async fn list_users(
             caller,
             &request.label("InstanceId")?,
             request.query_int("maxResults")?,
-            request.query_one("nextToken"),
+            request.query_one("nextToken")?,
         )
         .await
         .map_err(domain)?;
     let summaries: Vec<UserSummaryShape> = page.items.iter().map(UserSummaryShape::from).collect();
-    let mut body = json!({ "UserSummaryList": summaries });
-    if let Some(token) = page.next_token {
-        body["NextToken"] = json!(token);
-    }
-    Ok(json(&body))
+    Ok(listing("UserSummaryList", &summaries, page.next_token))
 }
 
 pub async fn delete_user(

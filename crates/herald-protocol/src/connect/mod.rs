@@ -29,6 +29,17 @@ fn json<T: Serialize>(body: &T) -> Response {
     (StatusCode::OK, axum::Json(body)).into_response()
 }
 
+/// A page of a listing: the items under `member`, and `NextToken` when
+/// there is a next page.
+fn listing<T: Serialize>(member: &str, items: &[T], next_token: Option<String>) -> Response {
+    let mut body = serde_json::Map::new();
+    body.insert(member.to_owned(), serde_json::json!(items));
+    if let Some(token) = next_token {
+        body.insert("NextToken".to_owned(), serde_json::json!(token));
+    }
+    json(&body)
+}
+
 /// 200 with `{}`: operations whose output shape has no members.
 fn empty() -> Response {
     json(&serde_json::json!({}))

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::shapes::{
     CreateNotificationRequest, NotificationShape, UpdateNotificationContentRequest,
 };
-use super::{HandlerResult, domain, empty, json};
+use super::{HandlerResult, domain, empty, json, listing};
 use crate::aws::AwsRequest;
 use crate::aws::timestamp::from_epoch_seconds;
 
@@ -67,7 +67,7 @@ pub async fn list(service: &ConnectService, caller: &Caller, request: AwsRequest
             caller,
             &request.label("InstanceId")?,
             request.query_int("maxResults")?,
-            request.query_one("nextToken"),
+            request.query_one("nextToken")?,
         )
         .await
         .map_err(domain)?;
@@ -76,11 +76,11 @@ pub async fn list(service: &ConnectService, caller: &Caller, request: AwsRequest
         .iter()
         .map(|notification| NotificationShape::new(notification, None))
         .collect();
-    let mut body = json!({ "NotificationSummaryList": summaries });
-    if let Some(token) = page.next_token {
-        body["NextToken"] = json!(token);
-    }
-    Ok(json(&body))
+    Ok(listing(
+        "NotificationSummaryList",
+        &summaries,
+        page.next_token,
+    ))
 }
 
 pub async fn update_content(

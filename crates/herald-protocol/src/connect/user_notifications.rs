@@ -2,10 +2,9 @@
 
 use herald_domain::Caller;
 use herald_domain::connect::{ConnectService, StatusUpdateInput};
-use serde_json::json;
 
 use super::shapes::{UpdateUserNotificationStatusRequest, UserNotificationShape};
-use super::{HandlerResult, domain, empty, json};
+use super::{HandlerResult, domain, empty, listing};
 use crate::aws::AwsRequest;
 
 pub async fn list(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
@@ -17,7 +16,7 @@ pub async fn list(service: &ConnectService, caller: &Caller, request: AwsRequest
             &instance_id,
             &user_id,
             request.query_int("maxResults")?,
-            request.query_one("nextToken"),
+            request.query_one("nextToken")?,
         )
         .await
         .map_err(domain)?;
@@ -26,11 +25,7 @@ pub async fn list(service: &ConnectService, caller: &Caller, request: AwsRequest
         .iter()
         .map(|entry| UserNotificationShape::new(entry, &instance_id, &user_id))
         .collect();
-    let mut body = json!({ "UserNotifications": items });
-    if let Some(token) = page.next_token {
-        body["NextToken"] = json!(token);
-    }
-    Ok(json(&body))
+    Ok(listing("UserNotifications", &items, page.next_token))
 }
 
 pub async fn update_status(

@@ -12,4 +12,5 @@ mod pagination;
 mod persistence;
 mod protocol;
 mod search;
+mod security;
 mod user_notifications;

@@ -41,10 +41,12 @@ const HERALD_ENV: &[&str] = &[
     "HERALD_SWEEP_INTERVAL_SECONDS",
     "HERALD_REQUEST_TIMEOUT_SECONDS",
     "HERALD_MAX_CONNECTIONS",
+    "HERALD_CREDENTIALS",
     "HERALD_LOG",
 ];
 const READY_PREFIX: &str = "herald listening on http://";
-const LOG_LINES_KEPT: usize = 400;
+/// Lines `recent_log` shows.
+const LOG_LINES_SHOWN: usize = 400;
 
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "000000000000";
@@ -61,6 +63,9 @@ pub struct Launch {
     /// Give the listen address and data directory as `HERALD_LISTEN` and
     /// `HERALD_DATA_DIR` instead of flags.
     pub listen_and_data_dir_via_env: bool,
+    /// The listen address; `127.0.0.1:0` when `None`. A wildcard address is
+    /// reached through loopback (`0.0.0.0:P` → `127.0.0.1:P`).
+    pub listen: Option<String>,
 }
 
 impl Default for Launch {
@@ -70,6 +75,7 @@ impl Default for Launch {
             args: Vec::new(),
             env: Vec::new(),
             listen_and_data_dir_via_env: false,
+            listen: None,
         }
     }
 }
@@ -139,11 +145,29 @@ impl Server {
     /// A client configured for another region (for servers started with
     /// `--region`).
     pub fn client_in(&self, region: &str) -> Client {
+        self.client_with(region, "test", "test")
+    }
+
+    /// A client that signs with this key (region `us-east-1`).
+    pub fn client_as(&self, access_key_id: &str, secret: &str) -> Client {
+        self.client_with(REGION, access_key_id, secret)
+    }
+
+    /// A client for `region` that signs with this key.
+    pub fn client_with(&self, region: &str, access_key_id: &str, secret: &str) -> Client {
         let config = aws_sdk_connect::Config::builder()
             .behavior_version_latest()
             .endpoint_url(self.endpoint())
             .region(Region::new(region.to_string()))
-            .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+            .credentials_provider(Credentials::new(
+                access_key_id,
+                secret,
+                None,
+                None,
+                "static",
+            ))
+            // Plain HTTP to the local server; the SDK's TLS stack is not built.
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
             .retry_config(RetryConfig::disabled())
             .timeout_config(
                 TimeoutConfig::builder()
@@ -162,9 +186,95 @@ impl Server {
             .expect("reqwest client")
     }
 
+    /// `endpoint()` + `path_and_query`, parsed as it will be sent.
+    pub fn url(&self, path_and_query: &str) -> reqwest::Url {
+        let text = format!("{}{path_and_query}", self.endpoint());
+        reqwest::Url::parse(&text).unwrap_or_else(|e| panic!("bad URL {}: {e}", shorten(&text)))
+    }
+
+    /// Sends a request with exactly these headers (besides the ones the
+    /// HTTP client adds: host, content-length, accept) and no signing.
+    pub async fn send_raw(
+        &self,
+        method: reqwest::Method,
+        url: reqwest::Url,
+        headers: &[(String, String)],
+        body: Option<Vec<u8>>,
+    ) -> Raw {
+        let shown = shorten(url.as_str());
+        let mut req = self.http().request(method, url);
+        for (name, value) in headers {
+            req = req.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = body {
+            req = req.body(body);
+        }
+        let resp = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request to {shown} failed: {e:?}"));
+        Raw::from(resp).await
+    }
+
+    /// Sends `headers` and `body` to `path_and_query`, signed by `signer`
+    /// (the headers given are signed too).
+    pub async fn send_signed(
+        &self,
+        signer: &Signer,
+        method: reqwest::Method,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Raw {
+        let url = self.url(path_and_query);
+        let signature = signer
+            .sign(
+                method.as_str(),
+                url.as_str(),
+                headers,
+                body.as_deref().unwrap_or_default(),
+            )
+            .unwrap_or_else(|e| panic!("cannot sign {method} {}: {e}", shorten(url.as_str())));
+        let mut all = owned_headers(headers);
+        all.extend(signature);
+        self.send_raw(method, url, &all, body).await
+    }
+
     /// The last lines the server wrote to stdout/stderr (for diagnostics).
     pub fn recent_log(&self) -> String {
+        let log = self.log.lock().unwrap();
+        log[log.len().saturating_sub(LOG_LINES_SHOWN)..].join("\n")
+    }
+
+    /// Everything the server (every run of it, restarts included) wrote to
+    /// stdout/stderr so far.
+    pub fn whole_log(&self) -> String {
         self.log.lock().unwrap().join("\n")
+    }
+
+    /// Waits until the log contains `needle` (the drain threads lag a
+    /// little behind the server), or panics after `timeout`.
+    pub async fn wait_for_log(&self, needle: &str, timeout: Duration) {
+        let what = format!("server log to contain {needle:?}");
+        eventually(timeout, &what, || async {
+            self.whole_log().contains(needle).then_some(())
+        })
+        .await;
+    }
+
+    /// The process id of the running server.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("server is running").id()
+    }
+
+    /// Sends a signal (`"HUP"`, `"TERM"`…) to the running server.
+    pub fn signal(&self, name: &str) {
+        let pid = self.pid().to_string();
+        let status = Command::new("kill")
+            .args([format!("-{name}").as_str(), &pid])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} {pid} failed");
     }
 
     /// Graceful restart: SIGTERM, wait for exit, start again on the same
@@ -200,7 +310,7 @@ impl Server {
     }
 
     fn spawn(&mut self) {
-        let listen = "127.0.0.1:0";
+        let listen = self.launch.listen.as_deref().unwrap_or("127.0.0.1:0");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
         for var in HERALD_ENV {
             cmd.env_remove(var);
@@ -289,14 +399,18 @@ fn drain(stream: impl Read, log: Arc<Mutex<Vec<String>>>, mut ready: Option<mpsc
         if let Some(rest) = line.trim().strip_prefix(READY_PREFIX)
             && let Some(tx) = ready.take()
         {
-            let _ = tx.send(rest.trim().trim_end_matches('/').to_string());
+            let addr = rest.trim().trim_end_matches('/');
+            // A wildcard listener is reached through loopback.
+            let addr = match addr.strip_prefix("0.0.0.0:") {
+                Some(port) => format!("127.0.0.1:{port}"),
+                None => match addr.strip_prefix("[::]:") {
+                    Some(port) => format!("[::1]:{port}"),
+                    None => addr.to_string(),
+                },
+            };
+            let _ = tx.send(addr);
         }
-        let mut log = log.lock().unwrap();
-        log.push(line);
-        if log.len() > LOG_LINES_KEPT {
-            let excess = log.len() - LOG_LINES_KEPT;
-            log.drain(..excess);
-        }
+        log.lock().unwrap().push(line);
     }
 }
 
@@ -675,5 +789,460 @@ where
             panic!("timed out after {timeout:?} waiting for: {what}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `s`, cut to 120 characters for messages.
+pub fn shorten(s: &str) -> String {
+    if s.chars().count() > 120 {
+        format!(
+            "{}… ({} chars)",
+            s.chars().take(120).collect::<String>(),
+            s.chars().count()
+        )
+    } else {
+        s.to_string()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Raw HTTP
+
+/// A response read off the wire.
+pub struct Raw {
+    pub status: reqwest::StatusCode,
+    pub request_id: Option<String>,
+    pub error_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Raw {
+    pub async fn from(resp: reqwest::Response) -> Raw {
+        let status = resp.status();
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .map(|v| v.to_str().expect("ASCII header").to_string())
+        };
+        let request_id = header("x-amzn-RequestId");
+        let error_type = header("x-amzn-ErrorType");
+        let body = resp.bytes().await.expect("read body").to_vec();
+        Raw {
+            status,
+            request_id,
+            error_type,
+            body,
+        }
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", self.text()))
+    }
+
+    pub fn message(&self) -> String {
+        self.json()["Message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("error body has no string Message: {}", self.json()))
+            .to_string()
+    }
+
+    /// Asserts an AWS-shaped error: status, `x-amzn-ErrorType`, JSON body
+    /// with `Message`, `x-amzn-RequestId`. Returns the message.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, error_type: &str) -> String {
+        assert_eq!(
+            (self.status.as_u16(), self.error_type.as_deref()),
+            (status, Some(error_type)),
+            "body: {}",
+            self.text()
+        );
+        self.assert_request_id();
+        self.message()
+    }
+
+    /// Asserts a 200 response; returns its JSON body.
+    #[track_caller]
+    pub fn assert_ok(&self) -> serde_json::Value {
+        assert_eq!(
+            self.status.as_u16(),
+            200,
+            "expected 200, got {:?}: {}",
+            self.error_type,
+            self.text()
+        );
+        self.json()
+    }
+
+    #[track_caller]
+    pub fn assert_request_id(&self) {
+        let id = self.request_id.as_deref().unwrap_or("");
+        assert!(
+            !id.is_empty(),
+            "response without x-amzn-RequestId (status {})",
+            self.status
+        );
+    }
+}
+
+pub fn owned_headers(headers: &[(&str, &str)]) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// SigV4 signing of raw requests (aws-sigv4, as the SDKs sign)
+
+/// What the signature says about the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payload {
+    /// The SHA-256 of the body is signed, no `x-amz-content-sha256` header
+    /// (what the AWS SDKs do for restJson1 services).
+    Signed,
+    /// As `Signed`, plus a signed `x-amz-content-sha256` header.
+    SignedWithHeader,
+    /// `x-amz-content-sha256: UNSIGNED-PAYLOAD` (signed).
+    Unsigned,
+    /// `x-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER` (signed).
+    StreamingUnsignedTrailer,
+}
+
+/// Signs raw requests with one key, as an AWS SDK would.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    pub access_key_id: String,
+    pub secret: String,
+    pub region: String,
+    /// The scope's service; `None` picks what the server expects for the
+    /// path (`herald` under `/_herald/`, `connect` elsewhere).
+    pub service: Option<String>,
+    /// The signing time; `None` is now.
+    pub time: Option<SystemTime>,
+    pub payload: Payload,
+}
+
+impl Signer {
+    pub fn new(access_key_id: &str, secret: &str) -> Signer {
+        Signer {
+            access_key_id: access_key_id.to_string(),
+            secret: secret.to_string(),
+            region: REGION.to_string(),
+            service: None,
+            time: None,
+            payload: Payload::Signed,
+        }
+    }
+
+    /// The built-in key of a server started without `--credentials`.
+    pub fn test() -> Signer {
+        Signer::new("test", "test")
+    }
+
+    pub fn region(mut self, region: &str) -> Signer {
+        self.region = region.to_string();
+        self
+    }
+
+    pub fn service(mut self, service: &str) -> Signer {
+        self.service = Some(service.to_string());
+        self
+    }
+
+    pub fn at(mut self, time: SystemTime) -> Signer {
+        self.time = Some(time);
+        self
+    }
+
+    pub fn payload(mut self, payload: Payload) -> Signer {
+        self.payload = payload;
+        self
+    }
+
+    /// The headers that sign a request: `authorization`, `x-amz-date`
+    /// (and `x-amz-content-sha256` for the payload kinds that send it).
+    /// `url` must be exactly what is sent (its host:port is the signed
+    /// `host`), `headers` the other headers to sign (sent as given), `body`
+    /// the exact bytes sent. Errors when aws-sigv4 refuses the URL.
+    pub fn sign(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Vec<(String, String)>, String> {
+        use aws_sigv4::http_request::{
+            PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings, sign,
+        };
+        use aws_sigv4::sign::v4::SigningParams;
+
+        let identity =
+            Credentials::new(&self.access_key_id, &self.secret, None, None, "e2e").into();
+        let mut settings = SigningSettings::default();
+        if self.payload != Payload::Signed {
+            settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        }
+        let service = match &self.service {
+            Some(service) => service.clone(),
+            None => service_for_url(url).to_string(),
+        };
+        let params = SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name(&service)
+            .time(self.time.unwrap_or_else(SystemTime::now))
+            .settings(settings)
+            .build()
+            .map_err(|e| e.to_string())?
+            .into();
+        let body = match self.payload {
+            Payload::Signed | Payload::SignedWithHeader => SignableBody::Bytes(body),
+            Payload::Unsigned => SignableBody::UnsignedPayload,
+            Payload::StreamingUnsignedTrailer => SignableBody::StreamingUnsignedPayloadTrailer,
+        };
+        let request = SignableRequest::new(method, url, headers.iter().copied(), body)
+            .map_err(|e| format!("{e:?}"))?;
+        let (instructions, _signature) = sign(request, &params)
+            .map_err(|e| format!("{e:?}"))?
+            .into_parts();
+        Ok(instructions
+            .headers()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect())
+    }
+}
+
+/// The SigV4 service the server expects for the path of `url`.
+pub fn service_for_url(url: &str) -> &'static str {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
+    if path.starts_with("/_herald/") {
+        "herald"
+    } else {
+        "connect"
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Keys and credentials files
+
+/// What a key in a credentials file may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRole {
+    Admin,
+    ConnectUser { user_arn: String },
+    ChimeUser { bearer_arn: String },
+}
+
+/// A key as written to a credentials file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestKey {
+    pub id: String,
+    pub secret: String,
+    pub account_id: String,
+    pub role: KeyRole,
+}
+
+/// 32 random hex digits (std's randomly seeded hasher; no RNG crate).
+pub fn random_hex() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::new();
+    for _ in 0..2 {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u128(
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos(),
+        );
+        out.push_str(&format!("{:016x}", hasher.finish()));
+    }
+    out
+}
+
+impl TestKey {
+    /// A key with a fresh random id and secret (distinctive, so a test can
+    /// look for the secret in logs).
+    pub fn new(account_id: &str, role: KeyRole) -> TestKey {
+        TestKey {
+            id: format!("AKIDE2E{}", random_hex()[..16].to_uppercase()),
+            secret: format!("e2eSecret{}", random_hex()),
+            account_id: account_id.to_string(),
+            role,
+        }
+    }
+
+    pub fn admin(account_id: &str) -> TestKey {
+        TestKey::new(account_id, KeyRole::Admin)
+    }
+
+    pub fn connect_user(account_id: &str, user_arn: &str) -> TestKey {
+        TestKey::new(
+            account_id,
+            KeyRole::ConnectUser {
+                user_arn: user_arn.to_string(),
+            },
+        )
+    }
+
+    pub fn chime_user(account_id: &str, bearer_arn: &str) -> TestKey {
+        TestKey::new(
+            account_id,
+            KeyRole::ChimeUser {
+                bearer_arn: bearer_arn.to_string(),
+            },
+        )
+    }
+
+    /// The `[[keys]]` table of this key.
+    pub fn toml(&self) -> String {
+        let mut text = format!(
+            "[[keys]]\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\naccount_id = \"{}\"\n",
+            self.id, self.secret, self.account_id
+        );
+        match &self.role {
+            KeyRole::Admin => text.push_str("role = \"admin\"\n"),
+            KeyRole::ConnectUser { user_arn } => text.push_str(&format!(
+                "role = \"connect-user\"\nconnect_user_arn = \"{user_arn}\"\n"
+            )),
+            KeyRole::ChimeUser { bearer_arn } => text.push_str(&format!(
+                "role = \"chime-user\"\nchime_bearer_arn = \"{bearer_arn}\"\n"
+            )),
+        }
+        text
+    }
+
+    pub fn signer(&self) -> Signer {
+        Signer::new(&self.id, &self.secret)
+    }
+
+    /// An SDK client (region `us-east-1`) signing with this key.
+    pub fn client(&self, server: &Server) -> Client {
+        server.client_as(&self.id, &self.secret)
+    }
+}
+
+/// A credentials file in its own temporary directory.
+pub struct KeyFile {
+    dir: TempDir,
+    path: std::path::PathBuf,
+}
+
+impl KeyFile {
+    /// A file holding `keys`, mode 0600.
+    pub fn new(keys: &[&TestKey]) -> KeyFile {
+        let dir = tempfile::Builder::new()
+            .prefix("herald-e2e-keys-")
+            .tempdir()
+            .expect("create temp dir");
+        let path = dir.path().join("credentials.toml");
+        let file = KeyFile { dir, path };
+        file.write(keys);
+        file
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// The path as a command-line argument.
+    pub fn arg(&self) -> String {
+        self.path.to_str().expect("UTF-8 temp path").to_string()
+    }
+
+    /// The temporary directory the file is in.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Replaces the file with `keys`, mode 0600.
+    pub fn write(&self, keys: &[&TestKey]) {
+        let text: Vec<String> = keys.iter().map(|k| k.toml()).collect();
+        self.write_text(&text.join("\n"), 0o600);
+    }
+
+    /// Replaces the file with `text` and gives it `mode`.
+    pub fn write_text(&self, text: &str, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(&self.path, text).expect("write credentials file");
+        std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(mode))
+            .expect("chmod credentials file");
+    }
+
+    /// `["--credentials", PATH]`, for `Server::start_with`.
+    pub fn args(&self) -> Vec<String> {
+        vec!["--credentials".to_string(), self.arg()]
+    }
+}
+
+impl Server {
+    /// A server that accepts the keys of `file` (and only those).
+    pub async fn start_with_keys(file: &KeyFile) -> Server {
+        Server::launch(Launch {
+            args: file.args(),
+            ..Launch::default()
+        })
+        .await
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Running the binary for one command
+
+/// What a finished (or killed) `herald` invocation left behind.
+#[derive(Debug)]
+pub struct Run {
+    /// `None` when it had to be killed at the deadline.
+    pub status: Option<std::process::ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn succeeded(&self) -> bool {
+        self.status.is_some_and(|s| s.success())
+    }
+}
+
+/// Runs `herald ARGS` with no `HERALD_*` from the environment; kills it if
+/// it has not exited after `timeout`.
+pub fn run_herald(args: &[&str], timeout: Duration) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
+    for var in HERALD_ENV {
+        cmd.env_remove(var);
+    }
+    let mut child = cmd
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn herald binary");
+    let mut stdout = child.stdout.take().expect("stdout piped");
+    let mut stderr = child.stderr.take().expect("stderr piped");
+    let out = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let status = wait_with_deadline(&mut child, timeout);
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    Run {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
     }
 }
