@@ -893,11 +893,11 @@ def test_replicated_status_write_keeps_supplied_time(connect, connect_unchecked,
     u = new_user(instance)
     n = notify(instance, [u["Arn"]])
     key = dict(InstanceId=instance["Id"], UserId=u["Id"], NotificationId=n["Id"])
-    future = (now() + timedelta(hours=1)).replace(microsecond=0)
+    future = (now() + timedelta(minutes=10)).replace(microsecond=0)
     connect.update_user_notification_status(
         Status="READ", LastModifiedTime=future, LastModifiedRegion="us-west-2", **key
     )
-    # the stored time is now the supplied one (an hour ahead), so "now" is stale
+    # the stored time is now the supplied one (ten minutes ahead), so "now" is stale
     with expect_error("InvalidRequestException", 400):
         connect.update_user_notification_status(Status="UNREAD", LastModifiedTime=now(), **key)
     items = connect.list_user_notifications(InstanceId=instance["Id"], UserId=u["Id"])["UserNotifications"]

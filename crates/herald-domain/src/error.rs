@@ -28,6 +28,9 @@ impl From<StoreError> for ConnectError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict(message) => ConnectError::DuplicateResource(message),
+            StoreError::Gone(_) => ConnectError::ResourceNotFound(
+                "A resource this request refers to was deleted while it ran.".into(),
+            ),
             StoreError::Unavailable(_) | StoreError::Corrupt(_) => {
                 // The detail goes to the log, not to the client.
                 tracing::error!(%error, "store failure");

@@ -97,6 +97,18 @@ async fn route_aws(state: &AppState, request: Request) -> Result<Response, AwsEr
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     let path = parts.uri.path();
+    // The signature covers the normalised path; routing reads the raw one.
+    // Refusing what normalisation would change keeps the two the same.
+    if path
+        .split('/')
+        .skip(1)
+        .any(|segment| matches!(segment, "" | "." | ".."))
+        && path != "/"
+    {
+        return Err(AwsError::invalid_request(
+            "The path must not contain empty, '.' or '..' segments.",
+        ));
+    }
     if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
         return Err(AwsError::too_large(MAX_BODY_BYTES));
     }

@@ -56,6 +56,9 @@ pub async fn serve(
     builder
         .http2()
         .timer(TokioTimer::new())
+        // Dead HTTP/2 peers are found by pings and dropped.
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(limits.header_read_timeout)
         .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
@@ -86,7 +89,20 @@ pub async fn serve(
         let builder = builder.clone();
         let service = TowerToHyperService::new(app.clone());
         let watcher = graceful.watcher();
+        let first_byte_deadline = limits.header_read_timeout;
         tokio::spawn(async move {
+            // hyper's header deadline starts with the first byte; a client
+            // that sends nothing at all must not hold a slot either.
+            // (`peek`, not `readable`: readiness can be reported before any
+            // byte has arrived.)
+            let mut first = [0u8; 1];
+            if !matches!(
+                tokio::time::timeout(first_byte_deadline, stream.peek(&mut first)).await,
+                Ok(Ok(n)) if n > 0
+            ) {
+                drop(permit);
+                return;
+            }
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             if let Err(error) = watcher.watch(connection.into_owned()).await {
                 tracing::debug!(%error, "connection ended with an error");

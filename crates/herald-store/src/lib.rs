@@ -20,6 +20,9 @@ pub enum StoreError {
     /// A uniqueness rule was broken (user name taken, …).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Something the write refers to was deleted meanwhile; nothing changed.
+    #[error("gone: {0}")]
+    Gone(String),
     /// The backend failed or is unreachable; the operation changed nothing.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
@@ -29,6 +32,10 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How long a client token is remembered (24 hours): an older claim is
+/// ignored at lookup and replaced, whether or not the sweeper removed it.
+pub const CLIENT_TOKEN_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {

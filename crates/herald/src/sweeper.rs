@@ -12,7 +12,7 @@ use tokio::sync::watch;
 /// for long.
 const BATCH: u32 = 500;
 /// How long a client token is remembered.
-const TOKEN_TTL: SignedDuration = SignedDuration::from_hours(24);
+const TOKEN_TTL: SignedDuration = SignedDuration::from_millis(herald_store::CLIENT_TOKEN_TTL_MS);
 
 pub async fn run(
     store: Arc<dyn Store>,

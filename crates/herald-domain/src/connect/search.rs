@@ -18,6 +18,8 @@ use crate::{Caller, Page};
 pub const MAX_DEPTH: usize = 8;
 /// At most this many string conditions in one request.
 pub const MAX_CONDITIONS: usize = 50;
+/// Longest value a string condition may compare with (the longest text).
+pub const MAX_VALUE_CHARS: usize = 500;
 /// At most this many tag conditions in one request.
 pub const MAX_TAG_CONDITIONS: usize = 50;
 
@@ -89,6 +91,13 @@ fn parse_condition(condition: &StringConditionInput) -> ConnectResult<SearchExpr
         }
     };
     let value = required(condition.value.as_deref(), "StringCondition.Value")?;
+    // No id or text is longer, so a longer value could never match; the
+    // bound also keeps one search from holding the store for long.
+    if value.chars().count() > MAX_VALUE_CHARS {
+        return Err(invalid(format!(
+            "StringCondition.Value must be at most {MAX_VALUE_CHARS} characters."
+        )));
+    }
     let value = match comparison {
         Comparison::Exact => value.to_owned(),
         Comparison::Contains | Comparison::StartsWith => fold_case(value),

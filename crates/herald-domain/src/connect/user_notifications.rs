@@ -22,6 +22,10 @@ pub struct StatusUpdateInput {
     pub last_modified_region: Option<String>,
 }
 
+/// How far a replicated write's time may run ahead of this server's clock
+/// (the same allowance as for signatures).
+const REPLICATION_SKEW: jiff::SignedDuration = jiff::SignedDuration::from_mins(15);
+
 /// `x-amz-last-modified-time` is an HTTP-date: whole seconds. A time
 /// given that way stands for its whole second, so that echoing back a
 /// stored time truncated to the second is not taken for a stale write.
@@ -86,6 +90,11 @@ impl ConnectService {
             &input.last_modified_region,
             input.last_modified_time,
         ) {
+            (Some(_), Some(time)) if time > now + REPLICATION_SKEW => {
+                return Err(invalid(format!(
+                    "LastModifiedTime {time} is in the future; a replicated write carries a time no later than now ({now})."
+                )));
+            }
             (Some(region), Some(time)) => (time, region.clone()),
             (Some(_), None) => {
                 return Err(invalid(

@@ -313,6 +313,13 @@ fn write_private(path: &Path, text: &str) -> Result<(), CredentialsError> {
     {
         use std::io::Write;
         let mut file = options.open(&temporary).map_err(write_error)?;
+        // A leftover temporary file keeps its old mode: set it explicitly.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(write_error)?;
+        }
         file.write_all(text.as_bytes()).map_err(write_error)?;
         file.sync_all().map_err(write_error)?;
     }

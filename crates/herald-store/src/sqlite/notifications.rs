@@ -34,10 +34,11 @@ impl SqliteStore {
         if let Some(claim) = &new.client_token {
             let seen: Option<(String, String, String)> = sqlx::query_as(
                 "SELECT notification_id, notification_arn, request_digest FROM client_tokens \
-                 WHERE account_id = ? AND token = ?",
+                 WHERE account_id = ? AND token = ? AND claimed_at > ?",
             )
             .bind(&claim.account_id)
             .bind(&claim.token)
+            .bind(ms(new.created_at) - crate::CLIENT_TOKEN_TTL_MS)
             .fetch_optional(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -92,7 +93,7 @@ impl SqliteStore {
         .await?;
         if let Some(claim) = &new.client_token {
             sqlx::query(
-                "INSERT INTO client_tokens (account_id, instance_seq, token, request_digest, \
+                "INSERT OR REPLACE INTO client_tokens (account_id, instance_seq, token, request_digest, \
                  notification_id, notification_arn, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(&claim.account_id)

@@ -31,6 +31,15 @@ pub(super) fn db_err(e: sqlx::Error) -> StoreError {
         | sqlx::Error::ColumnNotFound(_)
         | sqlx::Error::ColumnIndexOutOfBounds { .. }
         | sqlx::Error::TypeNotFound { .. } => StoreError::Corrupt(e.to_string()),
+        // A write referring to a row deleted meanwhile (a user removed
+        // while a notification to them is created).
+        ref other
+            if other
+                .as_database_error()
+                .is_some_and(|d| d.is_foreign_key_violation()) =>
+        {
+            StoreError::Gone(other.to_string())
+        }
         other => StoreError::Unavailable(other.to_string()),
     }
 }

@@ -163,7 +163,11 @@ fn push_text<'a>(
         SearchField::Id => FIELD_ID,
         SearchField::Content => FIELD_CONTENT,
     };
-    if comparison == Comparison::Contains && value.chars().count() >= TRIGRAM {
+    // FTS5 query strings cannot carry NUL; such values take the instr path.
+    if comparison == Comparison::Contains
+        && value.chars().count() >= TRIGRAM
+        && !value.contains('\0')
+    {
         qb.push(
             // CROSS JOIN: the trigram index must drive, not the instance's
             // texts each probing it.

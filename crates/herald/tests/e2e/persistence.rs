@@ -138,14 +138,14 @@ async fn everything_survives_a_graceful_restart() {
         .status(NotificationStatus::Read)
         .send()
         .await);
-    // A replicated status write stamped an hour ahead.
+    // A replicated status write stamped ten minutes ahead.
     ok(client
         .update_user_notification_status()
         .instance_id(&inst.id)
         .user_id(&bob.id)
         .notification_id(&n2.id)
         .status(NotificationStatus::Hidden)
-        .last_modified_time(whole_secs_from_now(3600))
+        .last_modified_time(whole_secs_from_now(600))
         .last_modified_region("us-west-2")
         .send()
         .await);
@@ -242,7 +242,7 @@ async fn everything_survives_a_graceful_restart() {
             .user_id(&bob.id)
             .notification_id(&n2.id)
             .status(NotificationStatus::Read)
-            .last_modified_time(whole_secs_from_now(1800))
+            .last_modified_time(whole_secs_from_now(300))
             .send()
             .await,
         "InvalidRequestException",

@@ -672,3 +672,36 @@ async fn unknown_instance_is_404() {
         404,
     );
 }
+
+/// Values no stored text could match are refused, and a NUL inside a
+/// CONTAINS value is searched for, not handed to the index's parser.
+#[tokio::test(flavor = "multi_thread")]
+async fn overlong_and_nul_values_are_handled() {
+    let server = Server::start().await;
+    let client = server.client();
+    let inst = create_instance(&client).await;
+    let user = create_user(&client, &inst.id, "alice").await;
+    notify(&client, &inst.id, &[&user.arn], "abc").await;
+    let condition = |value: String| {
+        Criteria::builder()
+            .string_condition(
+                StringCondition::builder()
+                    .field_name("Content")
+                    .value(value)
+                    .comparison_type(StringComparisonType::Contains)
+                    .build(),
+            )
+            .build()
+    };
+    let long = client
+        .search_notifications()
+        .instance_id(&inst.id)
+        .search_criteria(condition("a".repeat(501)))
+        .send()
+        .await;
+    assert_err(long, "InvalidParameterException", 400);
+    let found = search_ids(&client, &inst.id, Some(condition("\u{0}ab".into())), None).await;
+    assert!(found.is_empty(), "{found:?}");
+    let found = search_ids(&client, &inst.id, Some(condition("abc".into())), None).await;
+    assert_eq!(found.len(), 1);
+}

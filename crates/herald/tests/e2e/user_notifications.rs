@@ -434,8 +434,8 @@ async fn replicated_write_sets_the_stored_time() {
     let bob = create_user(&c, &inst.id, "bob").await;
     let n = notify(&c, &inst.id, &[&inst.arn], "x").await;
 
-    // A replicated write stamped an hour in the future.
-    let t = whole_secs_from_now(3600);
+    // A replicated write stamped ten minutes in the future.
+    let t = whole_secs_from_now(600);
     ok(c.update_user_notification_status()
         .instance_id(&inst.id)
         .user_id(&alice.id)
@@ -457,7 +457,7 @@ async fn replicated_write_sets_the_stored_time() {
             .user_id(&alice.id)
             .notification_id(&n.id)
             .status(NotificationStatus::Hidden)
-            .last_modified_time(whole_secs_from_now(3540))
+            .last_modified_time(whole_secs_from_now(540))
             .send()
             .await,
         "InvalidRequestException",
@@ -470,7 +470,7 @@ async fn replicated_write_sets_the_stored_time() {
             .user_id(&alice.id)
             .notification_id(&n.id)
             .status(NotificationStatus::Hidden)
-            .last_modified_time(whole_secs_from_now(1800))
+            .last_modified_time(whole_secs_from_now(300))
             .last_modified_region("eu-west-1")
             .send()
             .await,
