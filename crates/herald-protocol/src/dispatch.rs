@@ -116,7 +116,7 @@ async fn route_aws(state: &AppState, request: Request) -> Result<Response, AwsEr
     // body; then the body, whose hash the signature covers.
     let pending = check_headers(
         &state.keys,
-        &state.region,
+        state.connect.region(),
         path,
         &parts.headers,
         jiff::Timestamp::now(),

@@ -21,14 +21,11 @@ pub struct AppState {
     pub connect_routes: Vec<aws::routing::Route<connect::ConnectOp>>,
     /// The keys requests must be signed with.
     pub keys: Arc<auth::credentials::Keys>,
-    /// The region signatures must be scoped to.
-    pub region: String,
 }
 
 impl AppState {
     pub fn new(connect: ConnectService, keys: Arc<auth::credentials::Keys>) -> Self {
         AppState {
-            region: connect.region().to_owned(),
             connect,
             connect_routes: connect::routes(),
             keys,

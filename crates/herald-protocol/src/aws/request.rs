@@ -60,6 +60,11 @@ impl AwsRequest {
             .transpose()
     }
 
+    /// `maxResults` and `nextToken`, as every list operation takes them.
+    pub fn paging(&self) -> Result<(Option<i64>, Option<&str>), AwsError> {
+        Ok((self.query_int("maxResults")?, self.query_one("nextToken")?))
+    }
+
     pub fn header(&self, name: &str) -> Result<Option<&str>, AwsError> {
         self.headers
             .get(name)

@@ -54,12 +54,9 @@ pub async fn list_instances(
     caller: &Caller,
     request: AwsRequest,
 ) -> HandlerResult {
+    let (max_results, next_token) = request.paging()?;
     let page = service
-        .list_instances(
-            caller,
-            request.query_int("maxResults")?,
-            request.query_one("nextToken")?,
-        )
+        .list_instances(caller, max_results, next_token)
         .await
         .map_err(domain)?;
     let summaries: Vec<InstanceShape> = page
@@ -141,12 +138,13 @@ pub async fn list_users(
     caller: &Caller,
     request: AwsRequest,
 ) -> HandlerResult {
+    let (max_results, next_token) = request.paging()?;
     let page = service
         .list_users(
             caller,
             &request.label("InstanceId")?,
-            request.query_int("maxResults")?,
-            request.query_one("nextToken")?,
+            max_results,
+            next_token,
         )
         .await
         .map_err(domain)?;

@@ -62,12 +62,13 @@ pub async fn describe(
 }
 
 pub async fn list(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
+    let (max_results, next_token) = request.paging()?;
     let page = service
         .list_notifications(
             caller,
             &request.label("InstanceId")?,
-            request.query_int("maxResults")?,
-            request.query_one("nextToken")?,
+            max_results,
+            next_token,
         )
         .await
         .map_err(domain)?;

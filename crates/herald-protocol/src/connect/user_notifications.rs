@@ -10,14 +10,9 @@ use crate::aws::AwsRequest;
 pub async fn list(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
     let instance_id = request.label("InstanceId")?;
     let user_id = request.label("UserId")?;
+    let (max_results, next_token) = request.paging()?;
     let page = service
-        .list_user_notifications(
-            caller,
-            &instance_id,
-            &user_id,
-            request.query_int("maxResults")?,
-            request.query_one("nextToken")?,
-        )
+        .list_user_notifications(caller, &instance_id, &user_id, max_results, next_token)
         .await
         .map_err(domain)?;
     let items: Vec<UserNotificationShape> = page

@@ -91,6 +91,25 @@ pub async fn client_token_seen(store: &dyn Store) {
     let mut elsewhere = other.note("first");
     elsewhere.client_token = claim(&other, "token-1", "digest-1");
     other.create(elsewhere).await;
+
+    // A claim older than a day is forgotten at lookup, swept or not: the
+    // token is free again and now names the new notification.
+    let mut next_day = fx.note("next-day");
+    next_day.created_at =
+        created.created_at + jiff::SignedDuration::from_millis(crate::CLIENT_TOKEN_TTL_MS + 1);
+    next_day.client_token = claim(&fx, "token-1", "digest-3");
+    let renewed = fx.create(next_day).await;
+    let mut retry = fx.note("retry");
+    retry.created_at = renewed.created_at;
+    retry.client_token = claim(&fx, "token-1", "digest-3");
+    assert_eq!(
+        store.create_notification(retry).await.expect("create"),
+        CreateOutcome::TokenSeen {
+            notification_id: renewed.id.clone(),
+            notification_arn: renewed.arn.clone(),
+            request_digest: "digest-3".to_owned(),
+        }
+    );
 }
 
 pub async fn id_taken(store: &dyn Store) {
