@@ -14,6 +14,7 @@
 //! - an empty `All`, `Any`, tag filter or tag group adds no constraint;
 //! - tag updates apply removals before additions.
 
+pub mod chime;
 mod directory;
 mod housekeeping;
 mod notifications;

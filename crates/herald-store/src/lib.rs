@@ -6,6 +6,7 @@
 //! method costs work proportional to what it returns or changes, never to
 //! the total size of the store.
 
+pub mod chime;
 pub mod conformance;
 pub mod model;
 pub mod sqlite;
@@ -13,6 +14,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+pub use chime::ChimeStore;
 pub use model::*;
 
 #[derive(Debug, thiserror::Error)]

@@ -240,3 +240,60 @@ async fn full_text_index_stays_consistent() {
     assert_eq!(mode, "wal");
     conn.close().await.expect("close");
 }
+
+/// The Chime suite ([`conformance::chime`]): one fresh database per test,
+/// then all of it on one store.
+mod chime_suite {
+    use herald_store::Store;
+    use herald_store::conformance::chime;
+
+    use super::fresh;
+
+    macro_rules! chime_conformance_tests {
+        ($($name:ident),* $(,)?) => {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (_dir, store) = fresh().await;
+                    chime::$name(&store).await;
+                    store.close().await;
+                }
+            )*
+        };
+    }
+
+    chime_conformance_tests!(
+        app_instances,
+        app_instance_users,
+        request_claims,
+        concurrent_request_claims,
+        admins,
+        delete_app_instance_cascades,
+        delete_user_cascades,
+        endpoints,
+        channels,
+        list_channels,
+        channel_standing,
+        delete_channel_cascades,
+        add_members_outcomes,
+        list_memberships_by_type,
+        push_preferences,
+        moderators,
+        bans,
+        push_audience,
+        send_message,
+        non_persistent_messages,
+        list_messages,
+        list_deliveries,
+        delivery_leases,
+        forget_request_claims,
+    );
+
+    /// The whole suite on one store: the tests must not disturb each other.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn run_all_on_one_store() {
+        let (_dir, store) = fresh().await;
+        chime::run_all(&store).await;
+        store.close().await;
+    }
+}

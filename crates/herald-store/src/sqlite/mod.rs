@@ -4,6 +4,7 @@
 //! inside a writer transaction cannot race with another write; a small pool
 //! of readers serves queries concurrently from WAL snapshots.
 
+mod chime;
 mod housekeeping;
 mod instances;
 mod notifications;

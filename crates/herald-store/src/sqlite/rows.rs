@@ -70,7 +70,7 @@ fn from_json<T: DeserializeOwned>(text: &str, column: &str) -> StoreResult<T> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 
-fn get<'r, T>(row: &'r SqliteRow, column: &str) -> StoreResult<T>
+pub(super) fn get<'r, T>(row: &'r SqliteRow, column: &str) -> StoreResult<T>
 where
     T: Decode<'r, Sqlite> + Type<Sqlite>,
 {
@@ -78,11 +78,11 @@ where
         .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 
-fn get_time(row: &SqliteRow, column: &str) -> StoreResult<Timestamp> {
+pub(super) fn get_time(row: &SqliteRow, column: &str) -> StoreResult<Timestamp> {
     timestamp(get(row, column)?, column)
 }
 
-fn get_json<T: DeserializeOwned>(row: &SqliteRow, column: &str) -> StoreResult<T> {
+pub(super) fn get_json<T: DeserializeOwned>(row: &SqliteRow, column: &str) -> StoreResult<T> {
     let text: String = get(row, column)?;
     from_json(&text, column)
 }
