@@ -2,6 +2,7 @@
 //! the access an operation needs; the decision is made here.
 
 use crate::arn;
+use crate::chime::ChimeError;
 use crate::error::{ConnectError, ConnectResult};
 
 /// What a key is allowed to be.
@@ -34,7 +35,49 @@ pub enum ConnectAccess<'a> {
     },
 }
 
+/// The access a Chime operation needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChimeAccess<'a> {
+    /// Managing app instances, users and admins: administrators only.
+    Administer,
+    /// A Messaging call made as the `x-amz-chime-bearer` user.
+    AsBearer { bearer: Option<&'a str> },
+    /// Reading one user, or managing that user's endpoints.
+    OwnUser { user_arn: &'a str },
+}
+
 impl Caller {
+    pub fn authorize_chime(&self, access: ChimeAccess<'_>) -> Result<(), ChimeError> {
+        match (&self.role, access) {
+            (Role::Admin, _) => Ok(()),
+            // A missing bearer is the operation's own BadRequestException.
+            (Role::ChimeUser { .. }, ChimeAccess::AsBearer { bearer: None }) => Ok(()),
+            (
+                Role::ChimeUser { bearer_arn },
+                ChimeAccess::AsBearer {
+                    bearer: Some(bearer),
+                },
+            )
+            | (Role::ChimeUser { bearer_arn }, ChimeAccess::OwnUser { user_arn: bearer }) => {
+                if bearer == bearer_arn {
+                    Ok(())
+                } else {
+                    Err(ChimeError::Forbidden(format!(
+                        "This key may only act as {bearer_arn}."
+                    )))
+                }
+            }
+            (Role::ChimeUser { bearer_arn }, ChimeAccess::Administer) => {
+                Err(ChimeError::Forbidden(format!(
+                    "This key belongs to {bearer_arn}; only administrators manage app instances, users and admins."
+                )))
+            }
+            (Role::ConnectUser { .. }, _) => Err(ChimeError::Forbidden(
+                "This key is for Amazon Connect only; it may not call Chime.".into(),
+            )),
+        }
+    }
+
     pub fn admin(account_id: impl Into<String>) -> Self {
         Caller {
             account_id: account_id.into(),
@@ -130,6 +173,52 @@ mod tests {
         assert!(
             me.authorize_connect(REGION, ConnectAccess::Administer)
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn chime_keys_act_only_as_their_bearer() {
+        let me = "arn:aws:chime:us-east-1:111122223333:app-instance/a/user/me";
+        let chime = Caller {
+            account_id: "111122223333".into(),
+            role: Role::ChimeUser {
+                bearer_arn: me.into(),
+            },
+        };
+        assert!(
+            chime
+                .authorize_chime(ChimeAccess::AsBearer { bearer: Some(me) })
+                .is_ok()
+        );
+        assert!(
+            chime
+                .authorize_chime(ChimeAccess::OwnUser { user_arn: me })
+                .is_ok()
+        );
+        let other = "arn:aws:chime:us-east-1:111122223333:app-instance/a/user/other";
+        assert!(
+            chime
+                .authorize_chime(ChimeAccess::AsBearer {
+                    bearer: Some(other)
+                })
+                .is_err()
+        );
+        assert!(
+            chime
+                .authorize_chime(ChimeAccess::OwnUser { user_arn: other })
+                .is_err()
+        );
+        assert!(chime.authorize_chime(ChimeAccess::Administer).is_err());
+        let agent = agent("arn:aws:connect:us-east-1:111122223333:instance/i/agent/u");
+        assert!(
+            agent
+                .authorize_chime(ChimeAccess::AsBearer { bearer: Some(me) })
+                .is_err()
+        );
+        assert!(
+            Caller::admin("1")
+                .authorize_chime(ChimeAccess::Administer)
+                .is_ok()
         );
     }
 

@@ -12,7 +12,7 @@ pub mod connect;
 pub mod error;
 pub mod pagination;
 
-pub use access::{Caller, ConnectAccess, Role};
+pub use access::{Caller, ChimeAccess, ConnectAccess, Role};
 pub use clock::{Clock, SystemClock};
 pub use error::{ConnectError, ConnectResult};
 
@@ -21,4 +21,13 @@ pub use error::{ConnectError, ConnectResult};
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_token: Option<String>,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_token: self.next_token,
+        }
+    }
 }

@@ -13,10 +13,12 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tracing::Instrument;
 
 use crate::AppState;
-use crate::auth::authenticate::{RequestToVerify, check_headers, verify};
+use crate::auth::authenticate::{
+    RequestToVerify, Service, check_headers, service_for_path, verify,
+};
 use crate::aws::routing::{self, parse_query};
 use crate::aws::{AwsError, AwsRequest};
-use crate::connect;
+use crate::{chime, connect, herald_api};
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -66,6 +68,17 @@ pub fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
     AwsError::internal().into_response()
 }
 
+/// A refused body up to this size is read and thrown away before the 413
+/// goes out, so that closing the connection does not reset it under a
+/// client still sending (which can destroy the answer before it is read).
+/// Larger ones are cut off.
+const LINGER_BYTES: u64 = 4 * MAX_BODY_BYTES as u64;
+
+async fn discard(body: Body) {
+    let mut body = Limited::new(body, LINGER_BYTES as usize);
+    while let Some(Ok(_)) = body.frame().await {}
+}
+
 async fn read_body(body: Body, declared_length: Option<u64>) -> Result<bytes::Bytes, AwsError> {
     if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
         return Err(AwsError::too_large(MAX_BODY_BYTES));
@@ -109,7 +122,10 @@ async fn route_aws(state: &AppState, request: Request) -> Result<Response, AwsEr
             "The path must not contain empty, '.' or '..' segments.",
         ));
     }
-    if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+    if let Some(length) = declared_length.filter(|length| *length > MAX_BODY_BYTES as u64) {
+        if length <= LINGER_BYTES {
+            discard(body).await;
+        }
         return Err(AwsError::too_large(MAX_BODY_BYTES));
     }
     // Headers first, so an unauthenticated client cannot make us buffer a
@@ -134,11 +150,26 @@ async fn route_aws(state: &AppState, request: Request) -> Result<Response, AwsEr
         },
     )?;
     let query = parse_query(parts.uri.query());
-    let Some((route, labels)) = routing::find(&state.connect_routes, &parts.method, path, &query)?
-    else {
-        return Err(AwsError::unknown_operation(&parts.method, path));
+    let not_found = || AwsError::unknown_operation(&parts.method, path);
+    let (op, labels) = match service_for_path(path) {
+        Service::Connect => {
+            let (route, labels) =
+                routing::find(&state.connect_routes, &parts.method, path, &query)?
+                    .ok_or_else(not_found)?;
+            (Op::Connect(route.op), labels)
+        }
+        Service::Chime => {
+            let (route, labels) = routing::find(&state.chime_routes, &parts.method, path, &query)
+                .map_err(chime_wire)?
+                .ok_or_else(not_found)?;
+            (Op::Chime(route.op), labels)
+        }
+        Service::Herald => {
+            let (route, labels) = routing::find(&state.herald_routes, &parts.method, path, &query)?
+                .ok_or_else(not_found)?;
+            (Op::Herald(route.op), labels)
+        }
     };
-    let op = route.op;
     tracing::debug!(?op, "operation");
     let request = AwsRequest {
         labels,
@@ -146,5 +177,21 @@ async fn route_aws(state: &AppState, request: Request) -> Result<Response, AwsEr
         headers: parts.headers,
         body,
     };
-    connect::handle(&state.connect, &caller, op, request).await
+    match op {
+        Op::Connect(op) => connect::handle(&state.connect, &caller, op, request).await,
+        Op::Chime(op) => Ok(chime::handle(&state.chime, &caller, op, request).await),
+        Op::Herald(op) => herald_api::handle(&state.chime, &caller, op, request).await,
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Connect(connect::ConnectOp),
+    Chime(chime::ChimeOp),
+    Herald(herald_api::HeraldOp),
+}
+
+/// A label that is not valid percent-encoded UTF-8, in Chime's words.
+fn chime_wire(error: AwsError) -> AwsError {
+    AwsError::new(error.status, "BadRequestException", error.message)
 }

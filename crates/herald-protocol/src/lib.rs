@@ -3,14 +3,18 @@
 
 pub mod auth;
 pub mod aws;
+pub mod chime;
 pub mod connect;
 mod dispatch;
+pub mod herald_api;
+pub mod push_webhook;
 pub mod server;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::any;
+use herald_domain::chime::ChimeService;
 use herald_domain::connect::ConnectService;
 
 pub use dispatch::MAX_BODY_BYTES;
@@ -18,16 +22,26 @@ pub use dispatch::MAX_BODY_BYTES;
 /// Everything a request handler needs.
 pub struct AppState {
     pub connect: ConnectService,
+    pub chime: Arc<ChimeService>,
     pub connect_routes: Vec<aws::routing::Route<connect::ConnectOp>>,
+    pub chime_routes: Vec<aws::routing::Route<chime::ChimeOp>>,
+    pub herald_routes: Vec<aws::routing::Route<herald_api::HeraldOp>>,
     /// The keys requests must be signed with.
     pub keys: Arc<auth::credentials::Keys>,
 }
 
 impl AppState {
-    pub fn new(connect: ConnectService, keys: Arc<auth::credentials::Keys>) -> Self {
+    pub fn new(
+        connect: ConnectService,
+        chime: Arc<ChimeService>,
+        keys: Arc<auth::credentials::Keys>,
+    ) -> Self {
         AppState {
             connect,
+            chime,
             connect_routes: connect::routes(),
+            chime_routes: chime::routes(),
+            herald_routes: herald_api::routes(),
             keys,
         }
     }

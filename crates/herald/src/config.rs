@@ -101,4 +101,10 @@ pub struct ServeArgs {
     /// Most connections open at once; more wait until one closes.
     #[arg(long, env = "HERALD_MAX_CONNECTIONS", default_value_t = 4096)]
     pub max_connections: usize,
+
+    /// URL that every Chime push delivery is POSTed to (at least once,
+    /// retried with backoff until a 2xx answer). Without it deliveries are
+    /// only recorded.
+    #[arg(long, env = "HERALD_PUSH_WEBHOOK")]
+    pub push_webhook: Option<String>,
 }

@@ -6,14 +6,16 @@ use std::time::Duration;
 
 use anyhow::Context;
 use herald_domain::SystemClock;
+use herald_domain::chime::ChimeService;
 use herald_domain::connect::ConnectService;
 use herald_domain::connect::validate::region_name;
 use herald_protocol::AppState;
 use herald_protocol::auth::credentials::{KeyRing, Keys, exposure_warning};
+use herald_protocol::push_webhook::{self, Webhook};
 use herald_protocol::server::ServerLimits;
-use herald_store::Store;
 use herald_store::sqlite::SqliteStore;
-use tokio::sync::watch;
+use herald_store::{ChimeStore, Store};
+use tokio::sync::{Notify, watch};
 
 use crate::config::ServeArgs;
 use crate::sweeper;
@@ -25,11 +27,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     // Before anything is created on disk: a refusal leaves no trace.
     let keys = Arc::new(load_keys(&args)?);
-    let store: Arc<dyn Store> = Arc::new(
+    let webhook = args
+        .push_webhook
+        .as_deref()
+        .map(Webhook::new)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!(e))?
+        .map(Arc::new);
+    let sqlite = Arc::new(
         SqliteStore::open(&args.data_dir)
             .await
             .with_context(|| format!("opening the store in {}", args.data_dir.display()))?,
     );
+    let store: Arc<dyn Store> = sqlite.clone();
+    let chime_store: Arc<dyn ChimeStore> = sqlite;
     let secret = store
         .token_secret()
         .await
@@ -38,9 +49,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         store.clone(),
         Arc::new(SystemClock),
         args.region.clone(),
-        secret,
+        secret.clone(),
     );
-    let state = Arc::new(AppState::new(connect, keys.clone()));
+    let deliveries_due = Arc::new(Notify::new());
+    let wake = deliveries_due.clone();
+    let chime = Arc::new(ChimeService::new(
+        chime_store,
+        Arc::new(SystemClock),
+        args.region.clone(),
+        secret,
+        webhook.is_some(),
+        Arc::new(move || wake.notify_one()),
+    ));
+    let state = Arc::new(AppState::new(connect, chime.clone(), keys.clone()));
     let app = herald_protocol::router(
         state,
         Duration::from_secs(args.request_timeout_seconds.max(1)),
@@ -53,8 +74,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(reload_keys_on_hangup(keys, stop_rx.clone()));
+    let deliverer = webhook.map(|webhook| {
+        tracing::info!(url = %args.push_webhook.as_deref().unwrap_or_default(), "push deliveries go to the webhook");
+        tokio::spawn(push_webhook::run(
+            chime.clone(),
+            webhook,
+            deliveries_due,
+            stop_rx.clone(),
+        ))
+    });
     let sweeper = tokio::spawn(sweeper::run(
         store.clone(),
+        chime,
         Duration::from_secs(args.expiry_grace_seconds),
         Duration::from_secs(args.sweep_interval_seconds.max(1)),
         stop_rx,
@@ -73,6 +104,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("shutting down: in-flight requests finished");
     let _ = stop_tx.send(true);
     let _ = sweeper.await;
+    if let Some(deliverer) = deliverer {
+        let _ = deliverer.await;
+    }
     store.close().await;
     tracing::info!("store closed");
     Ok(())

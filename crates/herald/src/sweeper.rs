@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use herald_domain::chime::ChimeService;
 use herald_store::Store;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
@@ -16,6 +17,7 @@ const TOKEN_TTL: SignedDuration = SignedDuration::from_millis(herald_store::CLIE
 
 pub async fn run(
     store: Arc<dyn Store>,
+    chime: Arc<ChimeService>,
     grace: Duration,
     interval: Duration,
     mut shutdown: watch::Receiver<bool>,
@@ -27,6 +29,9 @@ pub async fn run(
             _ = shutdown.changed() => return,
         }
         sweep_once(store.as_ref(), grace).await;
+        if let Err(error) = chime.forget_old_claims(BATCH * 10).await {
+            tracing::warn!(%error, "forgetting old Chime request tokens failed; will retry");
+        }
     }
 }
 

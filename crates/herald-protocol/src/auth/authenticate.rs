@@ -21,12 +21,40 @@ pub struct RequestToVerify<'a> {
     pub body: &'a [u8],
 }
 
-/// The SigV4 service name a path belongs to.
-pub fn service_for_path(path: &str) -> &'static str {
-    if path.starts_with("/_herald/") {
-        "herald"
+/// The API a path belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Connect,
+    Chime,
+    Herald,
+}
+
+impl Service {
+    /// The SigV4 service name requests to it are signed with.
+    pub fn signing_name(self) -> &'static str {
+        match self {
+            Service::Connect => "connect",
+            Service::Chime => "chime",
+            Service::Herald => "herald",
+        }
+    }
+}
+
+/// Chime SDK Identity and Messaging own these first path segments.
+const CHIME_ROOTS: [&str; 3] = ["app-instances", "app-instance-users", "channels"];
+
+pub fn service_for_path(path: &str) -> Service {
+    let first = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    if first == "_herald" {
+        Service::Herald
+    } else if CHIME_ROOTS.contains(&first) {
+        Service::Chime
     } else {
-        "connect"
+        Service::Connect
     }
 }
 
@@ -74,7 +102,7 @@ fn pending(
             SignatureError::Incomplete("Authorization header is not valid text.".into())
         })?;
     let authorization = sigv4::parse_authorization(header)?;
-    let service = service_for_path(raw_path);
+    let service = service_for_path(raw_path).signing_name();
     let amz_date = sigv4::check_request_shape(&authorization, headers, region, service, now)?;
     if let Some(declared) = headers.get("x-amz-content-sha256") {
         let declared = declared.to_str().unwrap_or_default();
@@ -130,4 +158,31 @@ fn verify_signature(
         &pending.key.secret,
     )?;
     Ok(pending.key.caller.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_belong_to_their_service_by_first_segment() {
+        assert_eq!(service_for_path("/notifications/i"), Service::Connect);
+        assert_eq!(service_for_path("/instance"), Service::Connect);
+        assert_eq!(service_for_path("/app-instances"), Service::Chime);
+        assert_eq!(
+            service_for_path("/app-instance-users/x/endpoints"),
+            Service::Chime
+        );
+        assert_eq!(
+            service_for_path("/channels/arn%3Ax/messages"),
+            Service::Chime
+        );
+        assert_eq!(
+            service_for_path("/_herald/push-deliveries"),
+            Service::Herald
+        );
+        // A prefix of a segment is not the segment.
+        assert_eq!(service_for_path("/channelsX"), Service::Connect);
+        assert_eq!(service_for_path("/app-instancesfoo"), Service::Connect);
+    }
 }
