@@ -90,3 +90,70 @@ def notify(connect):
     return lambda inst, recipients, text="hello", **kw: create_notification(
         connect, inst, recipients, text, **kw
     )
+
+
+# --------------------------------------------------------------------------
+# Chime SDK Identity and Messaging (docs/chime-semantics.md)
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def identity(endpoint):
+    """A boto3 ``chime-sdk-identity`` client (admin key test/test)."""
+    from chime_testlib import make_chime_client
+
+    return make_chime_client("chime-sdk-identity", endpoint)
+
+
+@pytest.fixture(scope="session")
+def messaging(endpoint):
+    """A boto3 ``chime-sdk-messaging`` client (admin key test/test)."""
+    from chime_testlib import make_chime_client
+
+    return make_chime_client("chime-sdk-messaging", endpoint)
+
+
+@pytest.fixture(scope="session")
+def identity_unchecked(endpoint):
+    from chime_testlib import make_chime_client
+
+    return make_chime_client("chime-sdk-identity", endpoint, validate=False)
+
+
+@pytest.fixture(scope="session")
+def messaging_unchecked(endpoint):
+    from chime_testlib import make_chime_client
+
+    return make_chime_client("chime-sdk-messaging", endpoint, validate=False)
+
+
+@pytest.fixture
+def new_chime_app(identity, messaging, endpoint):
+    """Factory: ``new_chime_app(**CreateAppInstance overrides)`` -> ChimeApp."""
+    from chime_testlib import ChimeApp
+
+    return lambda **kw: ChimeApp.create(identity, messaging, endpoint, **kw)
+
+
+@pytest.fixture
+def chime_app(new_chime_app):
+    """A fresh AppInstance for this test."""
+    return new_chime_app()
+
+
+@pytest.fixture
+def webhook_receiver():
+    """Factory: ``webhook_receiver(fail_first=0, accepting=True)`` -> a
+    started WebhookReceiver; all are stopped at the end of the test."""
+    from chime_testlib import WebhookReceiver
+
+    started = []
+
+    def start(**kw):
+        receiver = WebhookReceiver(**kw).start()
+        started.append(receiver)
+        return receiver
+
+    yield start
+    for receiver in started:
+        receiver.stop()

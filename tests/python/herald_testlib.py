@@ -330,3 +330,48 @@ def paginate(call, key: str, *, max_pages: int = 100, **params) -> tuple[list, l
         if not token:
             return items, pages
     pytest.fail(f"pagination did not end within {max_pages} pages", pytrace=False)
+
+
+def signed_request(
+    endpoint: str,
+    method: str,
+    path: str,
+    *,
+    query: dict | None = None,
+    body: bytes | None = None,
+    headers: dict | None = None,
+    service: str = "connect",
+    access_key: str = "test",
+    secret_key: str = "test",
+    region: str = REGION,
+    timeout: float = 30.0,
+):
+    """Like ``raw_request`` but SigV4-signed for any ``service`` (``herald``
+    for ``/_herald/`` endpoints, ``chime`` for Chime) with any key, and with
+    an optional query (encoded as SigV4 wants it: RFC 3986, sorted).
+    Returns (status, headers-with-lowercase-keys, body bytes)."""
+    import http.client
+    from urllib.parse import quote, urlsplit
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    target = path
+    if query:
+        pairs = sorted((quote(str(k), safe="-_.~"), quote(str(v), safe="-_.~")) for k, v in query.items())
+        target = path + "?" + "&".join(f"{k}={v}" for k, v in pairs)
+    hdrs = {"Content-Type": "application/json"} if body is not None else {}
+    hdrs.update(headers or {})
+    req = AWSRequest(method=method, url=endpoint + target, data=body or b"", headers=hdrs)
+    SigV4Auth(Credentials(access_key, secret_key), service, region).add_auth(req)
+    hdrs = dict(req.headers.items())
+    parts = urlsplit(endpoint)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        conn.request(method, target, body=body, headers=hdrs)
+        resp = conn.getresponse()
+        data = resp.read()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+    finally:
+        conn.close()

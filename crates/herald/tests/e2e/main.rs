@@ -4,6 +4,7 @@
 
 mod common;
 
+mod chime;
 mod cli;
 mod directory;
 mod expiry;
