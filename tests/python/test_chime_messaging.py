@@ -1076,3 +1076,38 @@ def test_listing_parameters_are_checked(messaging, messaging_unchecked, chime_ap
         ChannelArn=a, ChimeBearer=owner, MaxResults=1, NextToken=page["NextToken"]
     )
     assert rest["ChannelMemberships"]
+
+
+def test_only_moderators_add_hidden_members(messaging, chime_app):
+    alice, bob, carol = chime_app.user(), chime_app.user(), chime_app.user()
+    channel = chime_app.channel(alice)  # PUBLIC, UNRESTRICTED
+    chime_app.add_member(channel, bob, alice)
+    # A member of an unrestricted channel may add others, but not hidden.
+    with expect_error("ForbiddenException", 403):
+        messaging.create_channel_membership(
+            ChannelArn=channel, MemberArn=carol, Type="HIDDEN", ChimeBearer=bob
+        )
+    # Nor may anyone join a public channel hidden by themselves.
+    with expect_error("ForbiddenException", 403):
+        messaging.create_channel_membership(
+            ChannelArn=channel, MemberArn=carol, Type="HIDDEN", ChimeBearer=carol
+        )
+    assert carol not in chime_app.member_arns(channel, alice, kind="HIDDEN")
+    # The moderator may.
+    chime_app.add_member(channel, carol, alice, kind="HIDDEN")
+    assert carol in chime_app.member_arns(channel, alice, kind="HIDDEN")
+
+
+def test_unimplemented_operations_sharing_a_path_are_refused_not_misread(messaging, chime_app):
+    alice = chime_app.user()
+    channel = chime_app.channel(alice)
+    # Same path as DescribeChannel, told apart only by ?scope=...
+    with expect_error("UnknownOperationException", 404):
+        messaging.describe_channel_membership_for_app_instance_user(
+            ChannelArn=channel, AppInstanceUserArn=alice, ChimeBearer=alice
+        )
+    # Same path as CreateChannel, told apart only by ?operation=search.
+    with expect_error("UnknownOperationException", 404):
+        messaging.search_channels(
+            Fields=[{"Key": "MEMBERS", "Values": [alice], "Operator": "EQUALS"}], ChimeBearer=alice
+        )

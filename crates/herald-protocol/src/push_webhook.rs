@@ -40,9 +40,23 @@ impl Webhook {
         }
         let client = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
+            // A redirect would turn the POST into a GET without the body and
+            // count as delivered; a 3xx is a failed attempt instead.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot build the webhook client: {e}"))?;
         Ok(Webhook { url, client })
+    }
+
+    /// Scheme, host and path, for logs: never the user info or query, which
+    /// may hold credentials.
+    pub fn location(&self) -> String {
+        format!(
+            "{}://{}{}",
+            self.url.scheme(),
+            self.url.host_str().unwrap_or_default(),
+            self.url.path()
+        )
     }
 
     async fn post(&self, delivery: &DeliveryRecord) -> Result<(), String> {

@@ -182,7 +182,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         state: DeliveryState::Pending,
     };
     // One rule cache for the process, as the server keeps it.
-    let rules = RuleCache::new(100_000);
+    let rules = RuleCache::new(herald_domain::chime::push::RULE_CACHE_CAPACITY);
     let mut read_times = Vec::with_capacity(ROUNDS);
     let mut decide_times = Vec::with_capacity(ROUNDS);
     let mut total_times = Vec::with_capacity(ROUNDS);

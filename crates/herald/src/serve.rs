@@ -75,7 +75,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(reload_keys_on_hangup(keys, stop_rx.clone()));
     let deliverer = webhook.map(|webhook| {
-        tracing::info!(url = %args.push_webhook.as_deref().unwrap_or_default(), "push deliveries go to the webhook");
+        tracing::info!(webhook = %webhook.location(), "push deliveries go to the webhook");
         tokio::spawn(push_webhook::run(
             chime.clone(),
             webhook,

@@ -31,10 +31,11 @@ fn membership_type(
 
 /// Moderators and admins may add anyone; in an unrestricted channel so
 /// may members, and in a public unrestricted channel anyone may add
-/// themselves.
-fn may_add(context: &ChannelContext, only_self: bool) -> bool {
+/// themselves. Hidden members only moderators add.
+fn may_add(context: &ChannelContext, only_self: bool, membership_type: MembershipType) -> bool {
     context.moderates()
-        || (context.channel.mode == ChannelMode::Unrestricted
+        || (membership_type == MembershipType::Default
+            && context.channel.mode == ChannelMode::Unrestricted
             && (context.is_member()
                 || (context.channel.privacy == ChannelPrivacy::Public && only_self)))
 }
@@ -70,7 +71,11 @@ impl ChimeService {
         validate::unsupported(sub_channel_given, "SubChannelId")?;
         let context = self.channel_context(caller, channel_arn, bearer).await?;
         context.require(
-            may_add(&context, member_arn == context.bearer_identity.arn),
+            may_add(
+                &context,
+                member_arn == context.bearer_identity.arn,
+                membership_type,
+            ),
             "add members",
         )?;
         let missing = || {
@@ -135,7 +140,7 @@ impl ChimeService {
         let only_self = member_arns
             .iter()
             .all(|value| *value == context.bearer_identity.arn);
-        context.require(may_add(&context, only_self), "add members")?;
+        context.require(may_add(&context, only_self, membership_type), "add members")?;
 
         let mut errors = Vec::new();
         let mut found = Vec::new();

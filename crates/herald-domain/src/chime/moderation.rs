@@ -138,11 +138,21 @@ impl ChimeService {
         let user = self
             .named_user(caller, &context, member_arn, "MemberArn")
             .await?;
-        let now = self.clock.now();
         self.store
-            .ban(context.channel.seq, user.seq, &context.bearer_identity, now)
+            .ban(
+                context.channel.seq,
+                user.seq,
+                &context.bearer_identity,
+                self.clock.now(),
+            )
             .await?;
-        Ok(self.role_view(&context, &user, context.bearer_identity.clone(), now))
+        // A repeated ban changes nothing: answer with the ban as stored.
+        let ban = self
+            .store
+            .get_ban(context.channel.seq, user.seq)
+            .await?
+            .ok_or_else(|| not_found(format!("{member_arn} was deleted while the request ran.")))?;
+        Ok(self.ban_view(&context, ban))
     }
 
     fn ban_view(&self, context: &ChannelContext, ban: BanRecord) -> ChannelRoleView {

@@ -15,21 +15,35 @@ use herald_store::chime::{
 
 use super::arn;
 use super::filter_rule::FilterRule;
-use super::validate::new_hex_id;
 
-/// Distinct rule texts kept parsed; beyond this the least used are parsed
-/// again when next needed.
-pub const RULE_CACHE_CAPACITY: usize = 100_000;
+/// Bytes of rule text kept parsed (each entry weighs its text three times
+/// over, for the text, the key and the parsed tree); beyond this the least
+/// used are parsed again when next needed.
+pub const RULE_CACHE_CAPACITY: u64 = 32 * 1024 * 1024;
+
+#[derive(Clone)]
+struct RuleWeight;
+
+impl quick_cache::Weighter<Box<str>, Arc<FilterRule>> for RuleWeight {
+    fn weight(&self, key: &Box<str>, _rule: &Arc<FilterRule>) -> u64 {
+        key.len() as u64 * 3 + 64
+    }
+}
 
 /// Parsed filter rules by their text, shared by all requests.
 pub struct RuleCache {
-    rules: quick_cache::sync::Cache<Box<str>, Arc<FilterRule>>,
+    rules: quick_cache::sync::Cache<Box<str>, Arc<FilterRule>, RuleWeight>,
 }
 
 impl RuleCache {
-    pub fn new(capacity: usize) -> Self {
+    /// A cache of at most `capacity_bytes` (see [`RULE_CACHE_CAPACITY`]).
+    pub fn new(capacity_bytes: u64) -> Self {
         RuleCache {
-            rules: quick_cache::sync::Cache::new(capacity),
+            rules: quick_cache::sync::Cache::with_weighter(
+                (capacity_bytes / 256) as usize,
+                capacity_bytes,
+                RuleWeight,
+            ),
         }
     }
 
@@ -104,12 +118,15 @@ pub fn decide(
         }
         let member_arn = arn::user_arn(context.app_instance_arn, &candidate.member.user_id);
         for endpoint in &candidate.endpoints {
+            // Message ids are unique, so numbering within the message makes
+            // delivery ids unique without drawing randomness per push.
+            let delivery_id = format!("{}-{}", context.message_id, deliveries.len() + 1);
             let device_token = match (context.push.push_type, &endpoint.voip_device_token) {
                 (PushType::Voip, Some(voip)) => voip.clone(),
                 _ => endpoint.device_token.clone(),
             };
             deliveries.push(NewDelivery {
-                delivery_id: new_hex_id(),
+                delivery_id,
                 member_arn: member_arn.clone(),
                 endpoint_id: endpoint.endpoint_id.clone(),
                 device_token,
@@ -175,7 +192,7 @@ mod tests {
             push: &push,
             state: DeliveryState::Recorded,
         };
-        decide(candidates, &context, &RuleCache::new(16))
+        decide(candidates, &context, &RuleCache::new(1 << 20))
             .into_iter()
             .map(|d| {
                 (
@@ -235,7 +252,7 @@ mod tests {
 
     #[test]
     fn a_damaged_rule_matches_nothing() {
-        let rules = RuleCache::new(4);
+        let rules = RuleCache::new(1 << 20);
         let broken = PushPreference::Filtered {
             rule: "{not json".into(),
         };

@@ -138,7 +138,8 @@ fn access(op: ChimeOp, request: &AwsRequest) -> ChimeAccess<'_> {
         | GetChannelMessage
         | ListChannelMessages
         | PutChannelMembershipPreferences
-        | GetChannelMembershipPreferences => ChimeAccess::AsBearer {
+        | GetChannelMembershipPreferences
+        | Unimplemented(_) => ChimeAccess::AsBearer {
             bearer: request
                 .headers
                 .get(BEARER_HEADER)
@@ -153,6 +154,9 @@ pub async fn handle(
     op: ChimeOp,
     request: AwsRequest,
 ) -> Response {
+    if let ChimeOp::Unimplemented(name) = op {
+        return unimplemented(name).into_response();
+    }
     let result = match caller.authorize_chime(access(op, &request)) {
         Ok(()) => dispatch(service, caller, op, request).await,
         Err(error) => Err(domain(error)),
@@ -171,6 +175,14 @@ pub async fn handle(
             response
         }
     }
+}
+
+fn unimplemented(name: &str) -> AwsError {
+    AwsError::new(
+        StatusCode::NOT_FOUND,
+        "UnknownOperationException",
+        format!("Herald does not implement {name}."),
+    )
 }
 
 async fn dispatch(
@@ -219,5 +231,6 @@ async fn dispatch(
         ListChannelMessages => messages::list(s, c, r).await,
         PutChannelMembershipPreferences => messages::put_preferences(s, c, r).await,
         GetChannelMembershipPreferences => messages::get_preferences(s, c, r).await,
+        Unimplemented(name) => Err(unimplemented(name)),
     }
 }

@@ -46,9 +46,69 @@ pub enum ChimeOp {
     ListChannelMessages,
     PutChannelMembershipPreferences,
     GetChannelMembershipPreferences,
+    /// An operation of the models that Herald does not implement but whose
+    /// path one it does implement shares: named, so that it is refused
+    /// rather than answered as the other.
+    Unimplemented(&'static str),
 }
 
+/// Operations told apart from implemented ones only by their query.
+const UNIMPLEMENTED: [(&str, &str, &str, &str); 6] = [
+    (
+        "GET",
+        "/channels/{channelArn}",
+        "scope",
+        "app-instance-user-membership",
+    ),
+    (
+        "GET",
+        "/channels/{channelArn}",
+        "scope",
+        "app-instance-user-moderated-channel",
+    ),
+    ("GET", "/channels", "scope", "app-instance-user-memberships"),
+    (
+        "GET",
+        "/channels",
+        "scope",
+        "app-instance-user-moderated-channels",
+    ),
+    (
+        "GET",
+        "/channels/{channelArn}/messages/{messageId}",
+        "scope",
+        "message-status",
+    ),
+    ("POST", "/channels", "operation", "search"),
+];
+
+const UNIMPLEMENTED_NAMES: [&str; 6] = [
+    "DescribeChannelMembershipForAppInstanceUser",
+    "DescribeChannelModeratedByAppInstanceUser",
+    "ListChannelMembershipsForAppInstanceUser",
+    "ListChannelsModeratedByAppInstanceUser",
+    "GetChannelMessageStatus",
+    "SearchChannels",
+];
+
 pub fn routes() -> Vec<Route<ChimeOp>> {
+    let mut routes = implemented();
+    for ((method, pattern, key, value), name) in UNIMPLEMENTED.into_iter().zip(UNIMPLEMENTED_NAMES)
+    {
+        let method = if method == "POST" {
+            Method::POST
+        } else {
+            Method::GET
+        };
+        routes.push(Route {
+            query: Some((key, value)),
+            ..Route::new(method, pattern, ChimeOp::Unimplemented(name))
+        });
+    }
+    routes
+}
+
+fn implemented() -> Vec<Route<ChimeOp>> {
     use ChimeOp::*;
     use Method as M;
     vec![
@@ -225,6 +285,26 @@ mod tests {
             .expect("ok")
             .expect("matches");
         assert_eq!(route.op, ChimeOp::CreateChannelMembership);
+    }
+
+    #[test]
+    fn unimplemented_operations_on_shared_paths_are_not_taken_for_others() {
+        let routes = routes();
+        let search = parse_query(Some("operation=search"));
+        let (route, _) = find(&routes, &Method::POST, "/channels", &search)
+            .expect("ok")
+            .expect("matches");
+        assert_eq!(route.op, ChimeOp::Unimplemented("SearchChannels"));
+        let scope = parse_query(Some(
+            "scope=app-instance-user-membership&app-instance-user-arn=x",
+        ));
+        let (route, _) = find(&routes, &Method::GET, "/channels/c", &scope)
+            .expect("ok")
+            .expect("matches");
+        assert_eq!(
+            route.op,
+            ChimeOp::Unimplemented("DescribeChannelMembershipForAppInstanceUser")
+        );
     }
 
     #[test]
