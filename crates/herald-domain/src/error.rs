@@ -24,6 +24,12 @@ pub enum ConnectError {
 
 pub type ConnectResult<T> = Result<T, ConnectError>;
 
+impl From<crate::pagination::InvalidToken> for ConnectError {
+    fn from(error: crate::pagination::InvalidToken) -> Self {
+        ConnectError::InvalidParameter(error.to_string())
+    }
+}
+
 impl From<StoreError> for ConnectError {
     fn from(error: StoreError) -> Self {
         match error {

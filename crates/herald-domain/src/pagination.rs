@@ -12,12 +12,20 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
 
-use crate::error::{ConnectError, ConnectResult};
+use crate::Page;
 
 type HmacSha256 = Hmac<Sha256>;
 
 /// Tokens longer than this are refused before any decoding.
 const MAX_TOKEN_LEN: usize = 2048;
+
+/// A token that is forged, altered, foreign or from another request. Each
+/// service turns it into its own invalid-input error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "NextToken is not valid for this request: pass back the NextToken that the same request returned."
+)]
+pub struct InvalidToken;
 
 #[derive(Clone)]
 pub struct TokenCodec {
@@ -80,12 +88,43 @@ impl TokenCodec {
         )
     }
 
-    pub fn redeem<C: DeserializeOwned>(&self, scope: &TokenScope, token: &str) -> ConnectResult<C> {
-        let invalid = || {
-            ConnectError::InvalidParameter(
-                "NextToken is not valid for this request: pass back the NextToken that the same request returned.".into(),
-            )
+    /// The cursor a request's optional `NextToken` carries.
+    pub fn cursor<C: DeserializeOwned>(
+        &self,
+        scope: &TokenScope,
+        token: Option<&str>,
+    ) -> Result<Option<C>, InvalidToken> {
+        token.map(|token| self.redeem(scope, token)).transpose()
+    }
+
+    /// Turns `limit + 1` fetched rows into a page: the extra row only tells
+    /// that a next page exists, whose token carries the keyset cursor of
+    /// the last item kept.
+    pub fn page<T, C: Serialize>(
+        &self,
+        mut rows: Vec<T>,
+        limit: u32,
+        scope: &TokenScope,
+        cursor_of: impl Fn(&T) -> C,
+    ) -> Page<T> {
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_token = match (more, rows.last()) {
+            (true, Some(last)) => Some(self.issue(scope, &cursor_of(last))),
+            _ => None,
         };
+        Page {
+            items: rows,
+            next_token,
+        }
+    }
+
+    pub fn redeem<C: DeserializeOwned>(
+        &self,
+        scope: &TokenScope,
+        token: &str,
+    ) -> Result<C, InvalidToken> {
+        let invalid = || InvalidToken;
         if token.len() > MAX_TOKEN_LEN {
             return Err(invalid());
         }

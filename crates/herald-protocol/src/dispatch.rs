@@ -160,7 +160,7 @@ async fn route_aws(state: &AppState, request: Request) -> Result<Response, AwsEr
         }
         Service::Chime => {
             let (route, labels) = routing::find(&state.chime_routes, &parts.method, path, &query)
-                .map_err(chime_wire)?
+                .map_err(chime::wire)?
                 .ok_or_else(not_found)?;
             (Op::Chime(route.op), labels)
         }
@@ -189,9 +189,4 @@ enum Op {
     Connect(connect::ConnectOp),
     Chime(chime::ChimeOp),
     Herald(herald_api::HeraldOp),
-}
-
-/// A label that is not valid percent-encoded UTF-8, in Chime's words.
-fn chime_wire(error: AwsError) -> AwsError {
-    AwsError::new(error.status, "BadRequestException", error.message)
 }

@@ -206,26 +206,23 @@ impl ChimeService {
             .app_instance(caller, app_instance_arn, "AppInstanceArn")
             .await?;
         let bearer = self.bearer_in(caller, &app_instance, bearer_arn).await?;
-        if privacy == ChannelPrivacy::Private {
-            // No channel is named here; the standing's admin flag depends
-            // only on the app instance and the user.
-            let standing = self
+        if privacy == ChannelPrivacy::Private
+            && !self
                 .store
-                .channel_standing(app_instance.seq, NO_CHANNEL, bearer.seq)
-                .await?;
-            if !standing.admin {
-                return Err(forbidden(
-                    "Only an AppInstanceAdmin may list PRIVATE channels.",
-                ));
-            }
+                .is_app_instance_admin(app_instance.seq, bearer.seq)
+                .await?
+        {
+            return Err(forbidden(
+                "Only an AppInstanceAdmin may list PRIVATE channels.",
+            ));
         }
         let scope = TokenScope::new("ListChannels", &(app_instance_arn, privacy.as_str()));
-        let after: Option<i64> = self.redeem(&scope, next_token)?;
+        let after: Option<i64> = self.tokens.cursor(&scope, next_token)?;
         let rows = self
             .store
             .list_channels(app_instance.seq, privacy, after, limit + 1)
             .await?;
-        let page = self.page(rows, limit, &scope, |row| row.seq);
+        let page = self.tokens.page(rows, limit, &scope, |row| row.seq);
         Ok(page.map(|channel| self.channel_view(&app_instance, channel)))
     }
 
@@ -243,6 +240,3 @@ impl ChimeService {
         Ok(())
     }
 }
-
-/// A channel seq no channel has (seqs start at 1).
-const NO_CHANNEL: i64 = 0;

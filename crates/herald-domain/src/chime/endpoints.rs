@@ -175,12 +175,12 @@ impl ChimeService {
         let limit = validate::max_results(max_results)?;
         let (app_instance, user) = self.user(caller, user_arn, "AppInstanceUserArn").await?;
         let scope = TokenScope::new("ListAppInstanceUserEndpoints", &user_arn);
-        let after: Option<i64> = self.redeem(&scope, next_token)?;
+        let after: Option<i64> = self.tokens.cursor(&scope, next_token)?;
         let rows = self
             .store
             .list_endpoints(user.seq, after, limit + 1)
             .await?;
-        let page = self.page(rows, limit, &scope, |row| row.seq);
+        let page = self.tokens.page(rows, limit, &scope, |row| row.seq);
         let user_arn = arn::user_arn(&self.app_instance_arn(&app_instance), &user.user_id);
         Ok(page.map(|endpoint| EndpointView {
             user_arn: user_arn.clone(),

@@ -26,6 +26,12 @@ pub enum ChimeError {
 
 pub type ChimeResult<T> = Result<T, ChimeError>;
 
+impl From<crate::pagination::InvalidToken> for ChimeError {
+    fn from(error: crate::pagination::InvalidToken) -> Self {
+        ChimeError::BadRequest(error.to_string())
+    }
+}
+
 impl From<StoreError> for ChimeError {
     fn from(error: StoreError) -> Self {
         match error {

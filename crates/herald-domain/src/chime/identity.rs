@@ -5,7 +5,7 @@ use herald_store::chime::{
     NewAppInstance, NewAppInstanceUser,
 };
 
-use super::error::{ChimeResult, not_found};
+use super::error::{ChimeResult, bad_request, not_found};
 use super::validate::{self, required};
 use super::views::{AppInstanceUserView, AppInstanceView};
 use super::{ChimeService, arn};
@@ -128,12 +128,12 @@ impl ChimeService {
     ) -> ChimeResult<Page<AppInstanceView>> {
         let limit = validate::max_results(max_results)?;
         let scope = TokenScope::new("ListAppInstances", &caller.account_id);
-        let after: Option<i64> = self.redeem(&scope, next_token)?;
+        let after: Option<i64> = self.tokens.cursor(&scope, next_token)?;
         let rows = self
             .store
             .list_app_instances(&caller.account_id, after, limit + 1)
             .await?;
-        let page = self.page(rows, limit, &scope, |row| row.seq);
+        let page = self.tokens.page(rows, limit, &scope, |row| row.seq);
         Ok(page.map(|record| self.app_instance_view(record)))
     }
 
@@ -228,12 +228,12 @@ impl ChimeService {
             .app_instance(caller, app_instance_arn, "AppInstanceArn")
             .await?;
         let scope = TokenScope::new("ListAppInstanceUsers", &app_instance_arn);
-        let after: Option<i64> = self.redeem(&scope, next_token)?;
+        let after: Option<i64> = self.tokens.cursor(&scope, next_token)?;
         let rows = self
             .store
             .list_app_instance_users(app_instance.seq, after, limit + 1)
             .await?;
-        let page = self.page(rows, limit, &scope, |row| row.seq);
+        let page = self.tokens.page(rows, limit, &scope, |row| row.seq);
         let arn = self.app_instance_arn(&app_instance);
         Ok((arn, page.map(|user| self.user_view(&app_instance, user))))
     }
@@ -282,7 +282,7 @@ impl ChimeService {
             .admin_user(caller, &app_instance, admin_arn)
             .await?
             .ok_or_else(|| {
-                validate_error(format!(
+                bad_request(format!(
                     "AppInstanceAdminArn {admin_arn} is not an AppInstanceUser of {app_instance_arn}."
                 ))
             })?;
@@ -307,12 +307,12 @@ impl ChimeService {
             .app_instance(caller, app_instance_arn, "AppInstanceArn")
             .await?;
         let scope = TokenScope::new("ListAppInstanceAdmins", &app_instance_arn);
-        let after: Option<i64> = self.redeem(&scope, next_token)?;
+        let after: Option<i64> = self.tokens.cursor(&scope, next_token)?;
         let rows: Vec<AdminRecord> = self
             .store
             .list_app_instance_admins(app_instance.seq, after, limit + 1)
             .await?;
-        let page = self.page(rows, limit, &scope, |row| row.seq);
+        let page = self.tokens.page(rows, limit, &scope, |row| row.seq);
         Ok((
             self.app_instance_arn(&app_instance),
             page.map(|admin| self.identity(&app_instance, &admin.user)),
@@ -336,8 +336,4 @@ impl ChimeService {
         }
         Ok(())
     }
-}
-
-fn validate_error(message: String) -> super::ChimeError {
-    super::ChimeError::BadRequest(message)
 }

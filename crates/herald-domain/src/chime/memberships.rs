@@ -245,12 +245,12 @@ impl ChimeService {
             "ListChannelMemberships",
             &(channel_arn, membership_type.as_str()),
         );
-        let after: Option<i64> = self.redeem(&scope, next_token)?;
+        let after: Option<i64> = self.tokens.cursor(&scope, next_token)?;
         let rows = self
             .store
             .list_memberships(context.channel.seq, membership_type, after, limit + 1)
             .await?;
-        let page = self.page(rows, limit, &scope, |row| row.seq);
+        let page = self.tokens.page(rows, limit, &scope, |row| row.seq);
         Ok((
             context.channel_arn.clone(),
             page.map(|record| self.membership_view(&context, record)),

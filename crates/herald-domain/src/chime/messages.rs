@@ -272,13 +272,13 @@ impl ChimeService {
                 input.not_after.map(|t| t.as_millisecond()),
             ),
         );
-        let after: Option<(i64, i64)> = self.redeem(&scope, input.next_token.as_deref())?;
+        let after: Option<(i64, i64)> = self.tokens.cursor(&scope, input.next_token.as_deref())?;
         let cursor = after.map(|(created_ms, seq)| MessageCursor { created_ms, seq });
         let rows = self
             .store
             .list_messages(context.channel.seq, &query, cursor, limit + 1)
             .await?;
-        let page = self.page(rows, limit, &scope, |row| {
+        let page = self.tokens.page(rows, limit, &scope, |row| {
             (row.created.as_millisecond(), row.seq)
         });
         let channel_arn = context.channel_arn;

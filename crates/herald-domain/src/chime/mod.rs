@@ -22,13 +22,12 @@ use std::sync::Arc;
 
 use herald_store::ChimeStore;
 use herald_store::chime::{AppInstanceRecord, AppInstanceUserRecord, RequestClaim};
-use serde::Serialize;
 
+use crate::Caller;
 use crate::clock::Clock;
-use crate::pagination::{TokenCodec, TokenScope};
-use crate::{Caller, Page};
+use crate::pagination::TokenCodec;
 use arn::ChimeResource;
-use error::{ChimeResult, bad_request, not_found};
+use error::{ChimeResult, not_found};
 
 pub use channels::CreateChannelInput;
 pub use endpoints::{RegisterEndpointInput, UpdateEndpointInput};
@@ -163,44 +162,6 @@ impl ChimeService {
             token,
             request_digest: validate::request_digest(&parts),
             claimed_at: self.clock.now(),
-        }
-    }
-
-    /// The keyset cursor a `next-token` carries, checked against its scope.
-    fn redeem<C: serde::de::DeserializeOwned>(
-        &self,
-        scope: &TokenScope,
-        token: Option<&str>,
-    ) -> ChimeResult<Option<C>> {
-        token
-            .map(|token| {
-                self.tokens.redeem(scope, token).map_err(|_| {
-                    bad_request(
-                        "NextToken is not valid for this request: pass back the NextToken that the same request returned.",
-                    )
-                })
-            })
-            .transpose()
-    }
-
-    /// Turns `limit + 1` fetched rows into a page whose token carries the
-    /// cursor of the last row kept.
-    fn page<T, C: Serialize>(
-        &self,
-        mut rows: Vec<T>,
-        limit: u32,
-        scope: &TokenScope,
-        cursor_of: impl Fn(&T) -> C,
-    ) -> Page<T> {
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next_token = match (more, rows.last()) {
-            (true, Some(last)) => Some(self.tokens.issue(scope, &cursor_of(last))),
-            _ => None,
-        };
-        Page {
-            items: rows,
-            next_token,
         }
     }
 }

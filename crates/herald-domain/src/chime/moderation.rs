@@ -91,12 +91,12 @@ impl ChimeService {
         let context = self.channel_context(caller, channel_arn, bearer).await?;
         context.require(context.may_view(), "see the moderators")?;
         let scope = TokenScope::new("ListChannelModerators", &channel_arn);
-        let after: Option<i64> = self.redeem(&scope, next_token)?;
+        let after: Option<i64> = self.tokens.cursor(&scope, next_token)?;
         let rows: Vec<ModeratorRecord> = self
             .store
             .list_moderators(context.channel.seq, after, limit + 1)
             .await?;
-        let page = self.page(rows, limit, &scope, |row| row.seq);
+        let page = self.tokens.page(rows, limit, &scope, |row| row.seq);
         Ok((
             context.channel_arn.clone(),
             page.map(|row| self.role_view(&context, &row.moderator, row.created_by, row.created)),
@@ -194,12 +194,12 @@ impl ChimeService {
         let context = self.channel_context(caller, channel_arn, bearer).await?;
         context.require(context.moderates(), "see bans")?;
         let scope = TokenScope::new("ListChannelBans", &channel_arn);
-        let after: Option<i64> = self.redeem(&scope, next_token)?;
+        let after: Option<i64> = self.tokens.cursor(&scope, next_token)?;
         let rows = self
             .store
             .list_bans(context.channel.seq, after, limit + 1)
             .await?;
-        let page = self.page(rows, limit, &scope, |row| row.seq);
+        let page = self.tokens.page(rows, limit, &scope, |row| row.seq);
         Ok((
             context.channel_arn.clone(),
             page.map(|ban| self.ban_view(&context, ban)),

@@ -85,14 +85,12 @@ impl ConnectService {
     ) -> ConnectResult<Page<InstanceRecord>> {
         let limit = validate::max_results(max_results, 10, 10)?;
         let scope = TokenScope::new("ListInstances", &caller.account_id);
-        let after: Option<i64> = next_token
-            .map(|token| self.tokens.redeem(&scope, token))
-            .transpose()?;
+        let after: Option<i64> = self.tokens.cursor(&scope, next_token)?;
         let rows = self
             .store
             .list_instances(&caller.account_id, after, limit + 1)
             .await?;
-        Ok(self.page(rows, limit, &scope, |last| last.seq))
+        Ok(self.tokens.page(rows, limit, &scope, |last| last.seq))
     }
 
     pub async fn delete_instance(&self, caller: &Caller, instance_id: &str) -> ConnectResult<()> {

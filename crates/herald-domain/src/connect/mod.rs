@@ -14,10 +14,9 @@ use std::sync::Arc;
 use herald_store::{InstanceRecord, Store, UserRecord};
 
 use crate::Caller;
-use crate::Page;
 use crate::clock::Clock;
 use crate::error::{ConnectError, ConnectResult};
-use crate::pagination::{TokenCodec, TokenScope};
+use crate::pagination::TokenCodec;
 
 pub use instances::CreateInstanceInput;
 pub use notifications::CreateNotificationInput;
@@ -81,28 +80,4 @@ fn created_token_cursor(notification: &herald_store::Notification) -> (i64, i64)
 
 fn not_found(message: String) -> ConnectError {
     ConnectError::ResourceNotFound(message)
-}
-
-impl ConnectService {
-    /// Turns `limit + 1` fetched rows into a page: the extra row only tells
-    /// that a next page exists, whose token carries the keyset cursor of
-    /// the last item kept.
-    fn page<T, C: serde::Serialize>(
-        &self,
-        mut rows: Vec<T>,
-        limit: u32,
-        scope: &TokenScope,
-        cursor_of: impl Fn(&T) -> C,
-    ) -> Page<T> {
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next_token = match (more, rows.last()) {
-            (true, Some(last)) => Some(self.tokens.issue(scope, &cursor_of(last))),
-            _ => None,
-        };
-        Page {
-            items: rows,
-            next_token,
-        }
-    }
 }

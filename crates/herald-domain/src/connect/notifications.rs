@@ -244,15 +244,15 @@ impl ConnectService {
         let limit = validate::max_results(max_results, 100, 100)?;
         let instance = self.instance(caller, instance_id).await?;
         let scope = TokenScope::new("ListNotifications", &instance.id);
-        let after = next_token
-            .map(|token| self.tokens.redeem::<(i64, i64)>(&scope, token))
-            .transpose()?
+        let after = self
+            .tokens
+            .cursor::<(i64, i64)>(&scope, next_token)?
             .map(|(created_ms, seq)| CreatedCursor { created_ms, seq });
         let rows = self
             .store
             .list_notifications(instance.seq, self.clock.now(), after, limit + 1)
             .await?;
-        Ok(self.page(rows, limit, &scope, created_token_cursor))
+        Ok(self.tokens.page(rows, limit, &scope, created_token_cursor))
     }
 
     pub async fn update_notification_content(

@@ -267,18 +267,17 @@ impl ConnectService {
         let query = parse_query(&input)?;
         let instance = self.instance(caller, &input.instance_id).await?;
         let scope = TokenScope::new("SearchNotifications", &input);
-        let after = input
-            .next_token
-            .as_deref()
-            .map(|token| self.tokens.redeem::<(i64, i64)>(&scope, token))
-            .transpose()?
+        let after = self
+            .tokens
+            .cursor::<(i64, i64)>(&scope, input.next_token.as_deref())?
             .map(|(created_ms, seq)| CreatedCursor { created_ms, seq });
         let page = self
             .store
             .search_notifications(instance.seq, &query, self.clock.now(), after, limit + 1)
             .await?;
         Ok((
-            self.page(page.notifications, limit, &scope, created_token_cursor),
+            self.tokens
+                .page(page.notifications, limit, &scope, created_token_cursor),
             page.total,
         ))
     }

@@ -50,9 +50,9 @@ impl ConnectService {
         let instance = self.instance(caller, instance_id).await?;
         let user = self.user(&instance, user_id).await?;
         let scope = TokenScope::new("ListUserNotifications", &(&instance.id, &user.id));
-        let after = next_token
-            .map(|token| self.tokens.redeem::<(i64, i64, i64)>(&scope, token))
-            .transpose()?
+        let after = self
+            .tokens
+            .cursor::<(i64, i64, i64)>(&scope, next_token)?
             .map(|(urgency, created_ms, seq)| UserListCursor {
                 urgency,
                 created_ms,
@@ -62,7 +62,7 @@ impl ConnectService {
             .store
             .list_user_notifications(instance.seq, user.seq, self.clock.now(), after, limit + 1)
             .await?;
-        Ok(self.page(rows, limit, &scope, |last| {
+        Ok(self.tokens.page(rows, limit, &scope, |last| {
             let c = last.notification.user_list_cursor();
             (c.urgency, c.created_ms, c.seq)
         }))

@@ -92,14 +92,12 @@ impl ConnectService {
         let limit = validate::max_results(max_results, 1000, 100)?;
         let instance = self.instance(caller, instance_id).await?;
         let scope = TokenScope::new("ListUsers", &instance.id);
-        let after: Option<i64> = next_token
-            .map(|token| self.tokens.redeem(&scope, token))
-            .transpose()?;
+        let after: Option<i64> = self.tokens.cursor(&scope, next_token)?;
         let rows = self
             .store
             .list_users(instance.seq, after, limit + 1)
             .await?;
-        Ok(self.page(rows, limit, &scope, |last| last.seq))
+        Ok(self.tokens.page(rows, limit, &scope, |last| last.seq))
     }
 
     pub async fn delete_user(

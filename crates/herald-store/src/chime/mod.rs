@@ -85,6 +85,11 @@ pub trait ChimeStore: Send + Sync + 'static {
         after_seq: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<AdminRecord>>;
+    async fn is_app_instance_admin(
+        &self,
+        app_instance_seq: i64,
+        user_seq: i64,
+    ) -> StoreResult<bool>;
     async fn remove_app_instance_admin(
         &self,
         app_instance_seq: i64,

@@ -408,6 +408,15 @@ pub async fn admins(store: &dyn ChimeStore) {
     );
     assert!(before[0].seq < before[1].seq);
 
+    let is_admin = |user_seq: i64| async move {
+        store
+            .is_app_instance_admin(app, user_seq)
+            .await
+            .expect("is admin")
+    };
+    assert!(is_admin(u1.seq).await && is_admin(u2.seq).await);
+    assert!(!is_admin(u3.seq).await, "never made an admin");
+
     // Adding again changes nothing, not even the listing order.
     store
         .add_app_instance_admin(fx.seq(), u2.seq, secs(2))
@@ -437,6 +446,7 @@ pub async fn admins(store: &dyn ChimeStore) {
             .expect("never an admin")
     );
     assert_eq!(list(None, 10).await, before[1..].to_vec());
+    assert!(!is_admin(u2.seq).await, "removed");
 
     assert!(store.delete_app_instance_user(u3.seq).await.expect("del"));
     match store.add_app_instance_admin(fx.seq(), u3.seq, now()).await {

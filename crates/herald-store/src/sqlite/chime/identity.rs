@@ -254,6 +254,21 @@ impl SqliteStore {
         all(&found, rows::admin)
     }
 
+    pub(super) async fn is_app_instance_admin_impl(
+        &self,
+        app_instance_seq: i64,
+        user_seq: i64,
+    ) -> StoreResult<bool> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM chime_admins WHERE user_seq = ? AND app_instance_seq = ?)",
+        )
+        .bind(user_seq)
+        .bind(app_instance_seq)
+        .fetch_one(&self.readers)
+        .await
+        .map_err(db_err)
+    }
+
     pub(super) async fn remove_app_instance_admin_impl(
         &self,
         app_instance_seq: i64,

@@ -130,6 +130,15 @@ impl ChimeStore for SqliteStore {
             .await
     }
 
+    async fn is_app_instance_admin(
+        &self,
+        app_instance_seq: i64,
+        user_seq: i64,
+    ) -> StoreResult<bool> {
+        self.is_app_instance_admin_impl(app_instance_seq, user_seq)
+            .await
+    }
+
     async fn remove_app_instance_admin(
         &self,
         app_instance_seq: i64,

@@ -4,35 +4,6 @@
 use super::*;
 use aws_sdk_chimesdkmessaging::types::{ChannelMembershipType, ErrorCode};
 
-struct World {
-    server: Server,
-    c: Chime,
-    app: String,
-    owner: String,
-    bob: String,
-    carol: String,
-    channel: String,
-}
-
-async fn world() -> World {
-    let server = Server::start().await;
-    let c = Chime::new(&server);
-    let app = create_app(&c.id, "a").await;
-    let owner = create_user(&c.id, &app, "owner").await;
-    let bob = create_user(&c.id, &app, "bob").await;
-    let carol = create_user(&c.id, &app, "carol").await;
-    let channel = public_channel(&c.msg, &app, &owner).await;
-    World {
-        server,
-        c,
-        app,
-        owner,
-        bob,
-        carol,
-        channel,
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn create_describe_list_delete_membership() {
     let w = world().await;

@@ -6,31 +6,11 @@ use aws_sdk_chimesdkmessaging::types::{
     ChannelMessagePersistenceType, ChannelMessageStatus, ChannelMessageType, SortOrder, Target,
 };
 
-struct World {
-    server: Server,
-    c: Chime,
-    app: String,
-    owner: String,
-    bob: String,
-    channel: String,
-}
-
+/// The shared world, with bob a member of the channel.
 async fn world() -> World {
-    let server = Server::start().await;
-    let c = Chime::new(&server);
-    let app = create_app(&c.id, "a").await;
-    let owner = create_user(&c.id, &app, "owner").await;
-    let bob = create_user(&c.id, &app, "bob").await;
-    let channel = public_channel(&c.msg, &app, &owner).await;
-    add_member(&c.msg, &channel, &owner, &bob).await;
-    World {
-        server,
-        c,
-        app,
-        owner,
-        bob,
-        channel,
-    }
+    let w = super::world().await;
+    add_member(&w.c.msg, &w.channel, &w.owner, &w.bob).await;
+    w
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1064,3 +1064,34 @@ impl Drop for Hook {
 pub async fn server_with_webhook(url: &str) -> Server {
     Server::start_with(&["--push-webhook", url]).await
 }
+
+/// A server, an app instance with three users, and a public channel that
+/// `owner` created (so owner is its member and moderator).
+pub struct World {
+    pub server: Server,
+    pub c: Chime,
+    pub app: String,
+    pub owner: String,
+    pub bob: String,
+    pub carol: String,
+    pub channel: String,
+}
+
+pub async fn world() -> World {
+    let server = Server::start().await;
+    let c = Chime::new(&server);
+    let app = create_app(&c.id, "a").await;
+    let owner = create_user(&c.id, &app, "owner").await;
+    let bob = create_user(&c.id, &app, "bob").await;
+    let carol = create_user(&c.id, &app, "carol").await;
+    let channel = public_channel(&c.msg, &app, &owner).await;
+    World {
+        server,
+        c,
+        app,
+        owner,
+        bob,
+        carol,
+        channel,
+    }
+}
