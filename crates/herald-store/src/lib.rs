@@ -9,6 +9,7 @@
 pub mod chime;
 pub mod conformance;
 pub mod model;
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
