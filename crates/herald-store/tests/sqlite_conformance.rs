@@ -282,6 +282,7 @@ mod chime_suite {
         bans,
         push_audience,
         send_message,
+        send_message_rechecks_membership,
         non_persistent_messages,
         list_messages,
         list_deliveries,

@@ -114,15 +114,8 @@ impl ChimeService {
         let app_instance = self
             .app_instance(caller, &app_instance_arn, "AppInstanceArn")
             .await?;
-        let creator = self.bearer_in(caller, &app_instance, bearer_arn).await?;
         let digest_members = input.member_arns.clone().unwrap_or_default().join("\n");
         let digest_moderators = input.moderator_arns.clone().unwrap_or_default().join("\n");
-        let member_seqs = self
-            .listed_users(caller, &app_instance, input.member_arns, "MemberArns")
-            .await?;
-        let moderator_seqs = self
-            .listed_users(caller, &app_instance, input.moderator_arns, "ModeratorArns")
-            .await?;
         let claim = self.claim(
             caller,
             "CreateChannel",
@@ -140,6 +133,21 @@ impl ChimeService {
                 &digest_moderators,
             ],
         );
+        // A retry of a create that succeeded answers as it did, even if the
+        // creator or a listed user has gone since.
+        if let Some(channel_id) = self.store.replayed_claim(&claim).await? {
+            return Ok(arn::channel_arn(
+                &self.app_instance_arn(&app_instance),
+                &channel_id,
+            ));
+        }
+        let creator = self.bearer_in(caller, &app_instance, bearer_arn).await?;
+        let member_seqs = self
+            .listed_users(caller, &app_instance, input.member_arns, "MemberArns")
+            .await?;
+        let moderator_seqs = self
+            .listed_users(caller, &app_instance, input.moderator_arns, "ModeratorArns")
+            .await?;
         let channel_id = input
             .channel_id
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());

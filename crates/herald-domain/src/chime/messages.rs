@@ -13,6 +13,7 @@ use super::ChimeService;
 use super::error::{ChimeResult, bad_request, not_found};
 use super::filter_rule::validate_message_attributes;
 use super::push::{self, PushContext};
+use super::standing::required_bearer;
 use super::validate::{self, required};
 use super::views::{MessageView, SentMessage};
 use crate::pagination::TokenScope;
@@ -129,8 +130,7 @@ impl ChimeService {
         validate::unsupported(input.sub_channel_given, "SubChannelId")?;
         validate::unsupported(input.target_given, "Target")?;
 
-        let context = self.channel_context(caller, channel_arn, bearer).await?;
-        context.require(context.is_member(), "send messages (only members may)")?;
+        let bearer_arn = required_bearer(bearer)?;
 
         let attributes_text = serde_json::to_string(&attributes).unwrap_or_default();
         let push_text = push
@@ -143,7 +143,7 @@ impl ChimeService {
             token,
             &[
                 channel_arn,
-                &context.bearer_identity.arn,
+                bearer_arn,
                 &content,
                 &message_type,
                 &persistence,
@@ -153,6 +153,20 @@ impl ChimeService {
                 &push_text,
             ],
         );
+        // A retry of a send that succeeded answers as it did, even if the
+        // sender has since lost the right to send: before any check, and
+        // without deciding the pushes again.
+        if let Some(message_id) = self.store.replayed_claim(&claim).await? {
+            return Ok(SentMessage {
+                channel_arn: channel_arn.to_owned(),
+                message_id,
+            });
+        }
+        let context = self
+            .channel_context(caller, channel_arn, Some(bearer_arn))
+            .await?;
+        context.require(context.is_member(), "send messages (only members may)")?;
+
         let message_id = validate::new_hex_id();
         let deliveries = match &push {
             Some(push) => {
@@ -192,6 +206,7 @@ impl ChimeService {
                     attributes,
                     push,
                     sender: context.bearer_identity.clone(),
+                    sender_seq: context.bearer.seq,
                     created: self.clock.now(),
                 },
                 deliveries,

@@ -127,6 +127,7 @@ pub fn decide(
             };
             deliveries.push(NewDelivery {
                 delivery_id,
+                member_seq: candidate.member.seq,
                 member_arn: member_arn.clone(),
                 endpoint_id: endpoint.endpoint_id.clone(),
                 device_token,

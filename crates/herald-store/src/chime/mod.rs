@@ -17,6 +17,13 @@ use crate::StoreResult;
 
 #[async_trait]
 pub trait ChimeStore: Send + Sync + 'static {
+    // --- request claims --------------------------------------------------
+    /// The id the claim's first request created when this is a replay of
+    /// it; `Conflict` when the token was used for a different request;
+    /// `None` when it is free. Read-only: the create it guards still
+    /// stores (and re-checks) the claim in its own transaction.
+    async fn replayed_claim(&self, claim: &RequestClaim) -> StoreResult<Option<String>>;
+
     // --- app instances ---------------------------------------------------
     /// Creates the app instance with its claim; a replayed claim creates
     /// nothing, a claim reused with another digest is `Conflict`.
@@ -240,7 +247,10 @@ pub trait ChimeStore: Send + Sync + 'static {
     async fn push_audience(&self, channel_seq: i64) -> StoreResult<Vec<PushCandidate>>;
     /// Stores the message, its deliveries and its claim in one transaction
     /// and sets the channel's last-message time. A replayed claim writes
-    /// nothing. `Gone` when the channel was deleted meanwhile.
+    /// nothing. `Gone` when the channel was deleted meanwhile or the sender
+    /// is no longer a member. Deliveries to users who are no longer members
+    /// (removed or banned since the audience was read) are left out, so a
+    /// ban committed before the message is never pushed past.
     async fn send_message(
         &self,
         message: NewMessage,

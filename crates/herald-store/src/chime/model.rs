@@ -370,6 +370,9 @@ pub struct NewMessage {
     pub attributes: Attributes,
     pub push: Option<PushNotification>,
     pub sender: IdentitySnapshot,
+    /// The sender's user seq: the message is stored only if they are still
+    /// a member when it is.
+    pub sender_seq: i64,
     pub created: Timestamp,
 }
 
@@ -451,6 +454,9 @@ impl DeliveryState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDelivery {
     pub delivery_id: String,
+    /// The recipient's user seq: the delivery is stored only if they are
+    /// still a member when the message is.
+    pub member_seq: i64,
     pub member_arn: String,
     pub endpoint_id: String,
     pub device_token: String,

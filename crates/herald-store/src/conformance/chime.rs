@@ -50,7 +50,10 @@ pub use identity::{
 pub use memberships::{
     add_members_outcomes, bans, list_memberships_by_type, moderators, push_preferences,
 };
-pub use messages::{list_messages, non_persistent_messages, push_audience, send_message};
+pub use messages::{
+    list_messages, non_persistent_messages, push_audience, send_message,
+    send_message_rechecks_membership,
+};
 
 /// Every test of the suite, in sequence, on one store.
 pub async fn run_all<S: ChimeStore>(store: &S) {
@@ -74,6 +77,7 @@ pub async fn run_all<S: ChimeStore>(store: &S) {
     bans(store).await;
     push_audience(store).await;
     send_message(store).await;
+    send_message_rechecks_membership(store).await;
     non_persistent_messages(store).await;
     list_messages(store).await;
     list_deliveries(store).await;
@@ -310,6 +314,7 @@ impl<'s> Fixture<'s> {
             attributes: Attributes::new(),
             push: None,
             sender: self.identity(sender),
+            sender_seq: sender.seq,
             created: now(),
         }
     }
@@ -367,15 +372,17 @@ fn claim(
     }
 }
 
-/// A delivery of `message_id` in `channel_arn` to one endpoint.
+/// A delivery of `message_id` in `channel_arn` to one endpoint of `member`.
 fn delivery(
     channel_arn: &str,
     message_id: &str,
     endpoint_id: &str,
+    member: &AppInstanceUserRecord,
     state: DeliveryState,
 ) -> NewDelivery {
     NewDelivery {
         delivery_id: unique("delivery"),
+        member_seq: member.seq,
         member_arn: format!("{channel_arn}/member-of-{endpoint_id}"),
         endpoint_id: endpoint_id.to_owned(),
         device_token: format!("token-{endpoint_id}"),

@@ -34,7 +34,13 @@ pub async fn delete_app_instance_cascades(store: &dyn ChimeStore) {
         message.push = push();
         f.send(
             message,
-            vec![delivery(&arn, "m1", "e1", DeliveryState::Recorded)],
+            vec![delivery(
+                &arn,
+                "m1",
+                "e1",
+                &creator,
+                DeliveryState::Recorded,
+            )],
         )
         .await;
         seqs.push((creator, member, banned, channel, arn));

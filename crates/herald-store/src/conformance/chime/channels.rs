@@ -358,7 +358,7 @@ pub async fn delete_channel_cascades(store: &dyn ChimeStore) {
     message.push = push();
     fx.send(
         message,
-        vec![delivery(&arn, "m1", "e", DeliveryState::Recorded)],
+        vec![delivery(&arn, "m1", "e", &creator, DeliveryState::Recorded)],
     )
     .await;
     fx.send(fx.new_message(&kept, "k1", &creator), vec![]).await;

@@ -19,12 +19,13 @@ pub async fn list_deliveries(store: &dyn ChimeStore) {
     let channel = fx.channel("c", &sender).await;
     let arn = fx.channel_arn(&channel);
     // Endpoint ids in no sorted order: the listing keeps the given one.
-    let decided = ["e3", "e1", "e2"].map(|e| delivery(&arn, "m1", e, DeliveryState::Recorded));
+    let decided =
+        ["e3", "e1", "e2"].map(|e| delivery(&arn, "m1", e, &sender, DeliveryState::Recorded));
     fx.send(fx.new_message(&channel, "m1", &sender), decided.to_vec())
         .await;
     fx.send(
         fx.new_message(&channel, "m2", &sender),
-        vec![delivery(&arn, "m2", "e1", DeliveryState::Recorded)],
+        vec![delivery(&arn, "m2", "e1", &sender, DeliveryState::Recorded)],
     )
     .await;
 
@@ -75,7 +76,7 @@ pub async fn delivery_leases(store: &dyn ChimeStore) {
         let deliveries = states
             .iter()
             .enumerate()
-            .map(|(i, state)| delivery(&arn, message_id, &format!("e{i}"), *state))
+            .map(|(i, state)| delivery(&arn, message_id, &format!("e{i}"), &sender, *state))
             .collect();
         fx.send(spec, deliveries)
     };

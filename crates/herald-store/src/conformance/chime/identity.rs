@@ -270,6 +270,40 @@ pub async fn request_claims(store: &dyn ChimeStore) {
     }
     assert_eq!(listed(account.clone()).await, vec![first.id.clone()]);
 
+    // A claim can be looked up before the request does anything else.
+    let lookup = |digest: &str, at| claim(&account, "CreateAppInstance", &token, digest, at);
+    assert_eq!(
+        store
+            .replayed_claim(&lookup("digest-1", secs(7)))
+            .await
+            .expect("replayed_claim"),
+        Some(first.id.clone())
+    );
+    match store.replayed_claim(&lookup("digest-2", secs(7))).await {
+        Err(StoreError::Conflict(_)) => {}
+        other => panic!("token reused: expected Conflict, got {other:?}"),
+    }
+    let unclaimed = claim(
+        &account,
+        "CreateAppInstance",
+        &unique("token"),
+        "d",
+        secs(7),
+    );
+    assert_eq!(
+        store.replayed_claim(&unclaimed).await.expect("lookup"),
+        None
+    );
+    let past_ttl = now() + SignedDuration::from_millis(CLIENT_TOKEN_TTL_MS + 1);
+    assert_eq!(
+        store
+            .replayed_claim(&lookup("digest-1", past_ttl))
+            .await
+            .expect("lookup"),
+        None,
+        "a claim older than the TTL is free"
+    );
+
     // Tokens are scoped to the account and to the operation.
     let elsewhere = unique("acct");
     created(

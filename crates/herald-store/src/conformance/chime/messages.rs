@@ -167,10 +167,10 @@ pub async fn send_message(store: &dyn ChimeStore) {
         push_type: PushType::Voip,
     });
     spec.created = secs(10);
-    let mut first = delivery(&arn, "m1", "e1", DeliveryState::Pending);
+    let mut first = delivery(&arn, "m1", "e1", &sender, DeliveryState::Pending);
     first.push_type = PushType::Voip;
     first.body = None;
-    let second = delivery(&arn, "m1", "e2", DeliveryState::Recorded);
+    let second = delivery(&arn, "m1", "e2", &sender, DeliveryState::Recorded);
     let token = unique("token");
     let sent = created(
         store
@@ -266,7 +266,13 @@ pub async fn send_message(store: &dyn ChimeStore) {
     let again = store
         .send_message(
             retry.clone(),
-            vec![delivery(&arn, "m1-retry", "e1", DeliveryState::Pending)],
+            vec![delivery(
+                &arn,
+                "m1-retry",
+                "e1",
+                &sender,
+                DeliveryState::Pending,
+            )],
             claim(fx.account(), "SendChannelMessage", &token, "a", secs(20)),
         )
         .await;
@@ -329,7 +335,13 @@ pub async fn send_message(store: &dyn ChimeStore) {
     match store
         .send_message(
             fx.new_message(&other, "late", &sender),
-            vec![delivery(&arn, "late", "e1", DeliveryState::Pending)],
+            vec![delivery(
+                &arn,
+                "late",
+                "e1",
+                &sender,
+                DeliveryState::Pending,
+            )],
             fx.claim("SendChannelMessage"),
         )
         .await
@@ -364,7 +376,13 @@ pub async fn non_persistent_messages(store: &dyn ChimeStore) {
         store
             .send_message(
                 fleeting.clone(),
-                vec![delivery(&arn, "fleeting", "e1", DeliveryState::Recorded)],
+                vec![delivery(
+                    &arn,
+                    "fleeting",
+                    "e1",
+                    &sender,
+                    DeliveryState::Recorded,
+                )],
                 claim(fx.account(), "SendChannelMessage", &token, "a", now()),
             )
             .await,
@@ -406,7 +424,13 @@ pub async fn non_persistent_messages(store: &dyn ChimeStore) {
     let again = store
         .send_message(
             fleeting,
-            vec![delivery(&arn, "fleeting", "e1", DeliveryState::Recorded)],
+            vec![delivery(
+                &arn,
+                "fleeting",
+                "e1",
+                &sender,
+                DeliveryState::Recorded,
+            )],
             claim(fx.account(), "SendChannelMessage", &token, "a", secs(1)),
         )
         .await;
@@ -533,4 +557,92 @@ pub async fn list_messages(store: &dyn ChimeStore) {
         distinct.dedup();
         assert_eq!(distinct.len(), paged.len(), "no message twice: {paged:?}");
     }
+}
+
+/// A removal or ban committed after the audience was read still wins:
+/// deliveries to users who are no longer members are left out, and a
+/// sender who is no longer a member stores nothing.
+pub async fn send_message_rechecks_membership(store: &dyn ChimeStore) {
+    let fx = Fixture::new(store).await;
+    let sender = fx.user("sender").await;
+    let stays = fx.user("stays").await;
+    let removed = fx.user("removed").await;
+    let banned = fx.user("banned").await;
+    let channel = fx.channel("c", &sender).await;
+    fx.add(
+        &channel,
+        &[&stays, &removed, &banned],
+        MembershipType::Default,
+    )
+    .await;
+    let arn = fx.channel_arn(&channel);
+    let recorded = DeliveryState::Recorded;
+    // Decided from the audience as it was…
+    let decided = vec![
+        delivery(&arn, "m1", "e-sender", &sender, recorded),
+        delivery(&arn, "m1", "e-stays", &stays, recorded),
+        delivery(&arn, "m1", "e-removed", &removed, recorded),
+        delivery(&arn, "m1", "e-banned", &banned, recorded),
+    ];
+    // …then one member leaves and one is banned before the message is stored.
+    assert!(
+        store
+            .remove_membership(channel.seq, removed.seq)
+            .await
+            .expect("remove_membership")
+    );
+    store
+        .ban(channel.seq, banned.seq, &fx.identity(&sender), now())
+        .await
+        .expect("ban");
+    let mut message = fx.new_message(&channel, "m1", &sender);
+    message.push = push();
+    fx.send(message, decided.clone()).await;
+    let listed: Vec<String> = store
+        .list_deliveries(&arn, "m1")
+        .await
+        .expect("list_deliveries")
+        .into_iter()
+        .map(|d| d.delivery_id)
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            decided[0].delivery_id.clone(),
+            decided[1].delivery_id.clone()
+        ],
+        "only current members get the push"
+    );
+
+    // A sender who left meanwhile stores nothing, with or without a push.
+    assert!(
+        store
+            .remove_membership(channel.seq, stays.seq)
+            .await
+            .expect("remove_membership")
+    );
+    let mut pushed = fx.new_message(&channel, "m2", &stays);
+    pushed.push = push();
+    let attempts = [
+        (pushed, vec![delivery(&arn, "m2", "e", &sender, recorded)]),
+        (fx.new_message(&channel, "m3", &banned), Vec::new()),
+    ];
+    for (message, deliveries) in attempts {
+        let id = message.message_id.clone();
+        match store
+            .send_message(message, deliveries, fx.claim("SendChannelMessage"))
+            .await
+        {
+            Err(StoreError::Gone(_)) => {}
+            other => panic!("send by a non-member {id}: expected Gone, got {other:?}"),
+        }
+        assert!(
+            store
+                .list_deliveries(&arn, &id)
+                .await
+                .expect("list_deliveries")
+                .is_empty()
+        );
+    }
+    assert_eq!(fx.messages(&channel).await, vec!["m1".to_owned()]);
 }

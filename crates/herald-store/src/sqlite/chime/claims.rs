@@ -68,6 +68,14 @@ pub(super) const FORGET_SQL: &str = "DELETE FROM chime_request_claims WHERE rowi
      (SELECT rowid FROM chime_request_claims WHERE claimed_ms < ? ORDER BY claimed_ms LIMIT ?)";
 
 impl SqliteStore {
+    pub(super) async fn replayed_claim_impl(
+        &self,
+        claim: &RequestClaim,
+    ) -> StoreResult<Option<String>> {
+        let mut conn = self.readers.acquire().await.map_err(db_err)?;
+        replayed(&mut conn, claim).await
+    }
+
     pub(super) async fn forget_request_claims_impl(
         &self,
         cutoff: Timestamp,

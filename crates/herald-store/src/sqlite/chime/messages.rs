@@ -1,5 +1,7 @@
 //! Channel messages: sent with their deliveries and claim, read, listed.
 
+use std::collections::HashSet;
+
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::claims;
@@ -56,7 +58,7 @@ impl SqliteStore {
     pub(super) async fn send_message_impl(
         &self,
         new: NewMessage,
-        deliveries: Vec<NewDelivery>,
+        mut deliveries: Vec<NewDelivery>,
         claim: RequestClaim,
     ) -> StoreResult<Created<MessageRecord>> {
         let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
@@ -73,6 +75,38 @@ impl SqliteStore {
             return Err(StoreError::Gone(format!(
                 "channel {} no longer exists",
                 new.channel_seq
+            )));
+        }
+        // The audience and the sender's standing were read before this
+        // transaction; a removal or ban committed since must win. Only a
+        // push needs the whole member set (it costs what the push decision
+        // cost); a plain message checks the sender alone.
+        let sender_is_member = if deliveries.is_empty() {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT 1 FROM chime_memberships WHERE channel_seq = ? AND user_seq = ?",
+            )
+            .bind(new.channel_seq)
+            .bind(new.sender_seq)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .is_some()
+        } else {
+            let members: HashSet<i64> =
+                sqlx::query_scalar("SELECT user_seq FROM chime_memberships WHERE channel_seq = ?")
+                    .bind(new.channel_seq)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .into_iter()
+                    .collect();
+            deliveries.retain(|d| members.contains(&d.member_seq));
+            members.contains(&new.sender_seq)
+        };
+        if !sender_is_member {
+            return Err(StoreError::Gone(format!(
+                "sender {} is no longer a member of channel {}",
+                new.sender.arn, new.channel_seq
             )));
         }
         let push = new.push.as_ref();

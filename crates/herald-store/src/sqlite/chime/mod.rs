@@ -39,6 +39,10 @@ const INSERT_CHUNK: usize = 200;
 
 #[async_trait]
 impl ChimeStore for SqliteStore {
+    async fn replayed_claim(&self, claim: &RequestClaim) -> StoreResult<Option<String>> {
+        self.replayed_claim_impl(claim).await
+    }
+
     async fn create_app_instance(
         &self,
         app_instance: NewAppInstance,

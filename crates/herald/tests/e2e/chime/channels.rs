@@ -290,6 +290,47 @@ async fn create_channel_refusals_create_nothing() {
     );
 }
 
+/// A retried CreateChannel answers with the first channel even after a
+/// member it listed was deleted (a new request naming them is refused).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retried_create_answers_as_the_first_after_a_listed_member_went() {
+    let w = world().await;
+    let t = token();
+    let create = || {
+        w.c.msg
+            .create_channel()
+            .app_instance_arn(&w.app)
+            .name("with carol")
+            .member_arns(&w.carol)
+            .client_request_token(&t)
+            .chime_bearer(&w.alice)
+    };
+    let first = ok(create().send().await);
+    ok(w.c
+        .id
+        .delete_app_instance_user()
+        .app_instance_user_arn(&w.carol)
+        .send()
+        .await);
+    let again = ok(create().send().await);
+    assert_eq!(first.channel_arn(), again.channel_arn());
+    let fresh = expect_err(
+        w.c.msg
+            .create_channel()
+            .app_instance_arn(&w.app)
+            .name("with carol")
+            .member_arns(&w.carol)
+            .chime_bearer(&w.alice)
+            .send()
+            .await,
+    );
+    assert!(fresh.status >= 400 && fresh.status < 500, "{fresh:?}");
+    assert_eq!(
+        channel_arns(&w.c.msg, &w.app, &w.alice, None).await,
+        vec![first.channel_arn().unwrap().to_string()]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn channel_ids_conflict_unless_the_request_is_retried() {
     let w = world().await;

@@ -428,6 +428,33 @@ async fn listing_is_newest_first_or_ascending_bounded_inclusively_and_paged() {
     let _ = &w.server;
 }
 
+/// A retry is recognised before the sender's standing is checked: it
+/// answers as the first send did even after the sender left the channel.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retried_send_answers_as_the_first_after_the_sender_left() {
+    let w = world().await;
+    let t = token();
+    let send = || message(&w.c.msg, &w.channel, &w.bob, "before I left").client_request_token(&t);
+    let first = ok(send().send().await);
+    ok(w.c
+        .msg
+        .delete_channel_membership()
+        .channel_arn(&w.channel)
+        .member_arn(&w.bob)
+        .chime_bearer(&w.owner)
+        .send()
+        .await);
+    // A new send from Bob is refused now…
+    assert_forbidden(message(&w.c.msg, &w.channel, &w.bob, "new").send().await);
+    // …but the retry of the one that succeeded answers as it did.
+    let again = ok(send().send().await);
+    assert_eq!(first.message_id(), again.message_id());
+    assert_eq!(
+        message_ids(&w.c.msg, &w.channel, &w.owner).await,
+        vec![first.message_id().unwrap().to_string()]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_retried_send_returns_the_first_message_id() {
     let w = world().await;
