@@ -171,6 +171,20 @@ async fn route_aws(state: &AppState, request: Request) -> Result<Response, AwsEr
         }
     };
     tracing::debug!(?op, "operation");
+    if let Some((name, _)) = query
+        .iter()
+        .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+    {
+        // No stored value holds U+0000 (PostgreSQL text cannot).
+        let error = AwsError::invalid_parameter(format!(
+            "Query parameter {} must not contain NUL (%00).",
+            name.escape_debug()
+        ));
+        return Err(match op {
+            Op::Chime(_) => chime::wire(error),
+            _ => error,
+        });
+    }
     let request = AwsRequest {
         labels,
         query,

@@ -90,6 +90,11 @@ impl AwsRequest {
         } else {
             &self.body
         };
+        if let Some(member) = member_with_nul(body) {
+            return Err(AwsError::invalid_parameter(format!(
+                "Invalid value for member {member}: text must not contain NUL (U+0000)."
+            )));
+        }
         let mut deserializer = serde_json::Deserializer::from_slice(body);
         let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
             let path = error.path().to_string();
@@ -104,5 +109,80 @@ impl AwsRequest {
             AwsError::invalid_request(format!("The request body is not valid JSON: {error}."))
         })?;
         Ok(value)
+    }
+}
+
+/// The path of the first JSON string (value or key) holding U+0000, which
+/// no store keeps (PostgreSQL text cannot). A NUL can only appear escaped
+/// as `\u0000` (raw control bytes are invalid JSON), so a scan of the
+/// bytes decides; only then is the body parsed to name the member.
+fn member_with_nul(body: &[u8]) -> Option<String> {
+    let escaped_nul = body.windows(6).enumerate().any(|(at, window)| {
+        window.eq_ignore_ascii_case(b"\\u0000")
+            && body[..at].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0
+    });
+    if !escaped_nul {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    find_nul(&value, String::new())
+}
+
+fn find_nul(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let here = || {
+        if path.is_empty() {
+            ".".to_owned()
+        } else {
+            path.clone()
+        }
+    };
+    match value {
+        Value::String(text) if text.contains('\0') => Some(here()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| find_nul(item, format!("{path}[{i}]"))),
+        Value::Object(members) => members.iter().find_map(|(key, item)| {
+            let member = if path.is_empty() {
+                key.escape_debug().to_string()
+            } else {
+                format!("{path}.{}", key.escape_debug())
+            };
+            if key.contains('\0') {
+                Some(member)
+            } else {
+                find_nul(item, member)
+            }
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod nul_tests {
+    use super::member_with_nul;
+
+    #[test]
+    fn names_the_member_holding_nul() {
+        assert_eq!(
+            member_with_nul(br#"{"Content": {"en_US": "a\u0000b"}}"#).as_deref(),
+            Some("Content.en_US")
+        );
+        assert_eq!(
+            member_with_nul(br#"{"Recipients": ["x", "\u0000"]}"#).as_deref(),
+            Some("Recipients[1]")
+        );
+        assert_eq!(member_with_nul(br#"{"\u0000": 1}"#).as_deref(), Some("\\0"));
+    }
+
+    #[test]
+    fn an_escaped_backslash_before_u0000_is_no_nul() {
+        assert_eq!(member_with_nul(br#"{"a": "\\u0000"}"#), None);
+        assert_eq!(member_with_nul(br#"{"a": "plain"}"#), None);
+        assert_eq!(
+            member_with_nul(br#"{"a": "\\\u0000"}"#).as_deref(),
+            Some("a")
+        );
     }
 }

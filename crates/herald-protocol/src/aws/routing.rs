@@ -45,14 +45,21 @@ impl Labels {
 }
 
 fn decode(segment: &str) -> Result<String, AwsError> {
-    percent_decode_str(segment)
+    let decoded = percent_decode_str(segment)
         .decode_utf8()
         .map(|decoded| decoded.into_owned())
         .map_err(|_| {
             AwsError::invalid_request(format!(
                 "Path segment '{segment}' is not valid percent-encoded UTF-8."
             ))
-        })
+        })?;
+    // No stored name or id holds U+0000 (PostgreSQL text cannot).
+    if decoded.contains('\0') {
+        return Err(AwsError::invalid_request(format!(
+            "Path segment '{segment}' must not contain NUL (%00)."
+        )));
+    }
+    Ok(decoded)
 }
 
 fn match_path(pattern: &'static str, raw_path: &str) -> Result<Option<Labels>, AwsError> {
