@@ -10,7 +10,9 @@ use herald_store::postgres::{PgOptions, PgStore};
 /// server is configured.
 async fn fresh(test: &str) -> Option<(ScratchDatabase, PgStore)> {
     let Some(server) = test_server_url() else {
-        eprintln!("SKIPPED {test}: {TEST_DATABASE_URL_ENV} is not set (no PostgreSQL server to test against)");
+        eprintln!(
+            "SKIPPED {test}: {TEST_DATABASE_URL_ENV} is not set (no PostgreSQL server to test against)"
+        );
         return None;
     };
     let database = ScratchDatabase::create(&server)

@@ -76,7 +76,9 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
-        let token_secret = ensure_token_secret(&pool).await.map_err(PgError::into_store)?;
+        let token_secret = ensure_token_secret(&pool)
+            .await
+            .map_err(PgError::into_store)?;
         Ok(PgStore {
             pool,
             token_secret,
