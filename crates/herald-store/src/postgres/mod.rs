@@ -8,10 +8,14 @@
 //! fail with `Unavailable` within [`PgOptions::statement_timeout`] × 2,
 //! and the pool reconnects by itself when it returns.
 
+mod connect_rows;
 mod error;
+mod instances;
+mod nul;
 mod rows;
 pub mod scratch;
 pub(crate) mod tx;
+mod users;
 
 use std::future::Future;
 use std::str::FromStr;
