@@ -11,10 +11,13 @@
 mod connect_rows;
 mod error;
 mod instances;
+mod notifications;
 mod nul;
 mod rows;
 pub mod scratch;
+mod tags;
 pub(crate) mod tx;
+mod user_view;
 mod users;
 
 use std::future::Future;
