@@ -10,11 +10,14 @@
 
 mod connect_rows;
 mod error;
+mod housekeeping;
 mod instances;
 mod notifications;
 mod nul;
 mod rows;
 pub mod scratch;
+mod search;
+mod store;
 mod tags;
 pub(crate) mod tx;
 mod user_view;
