@@ -14,6 +14,8 @@ mod housekeeping;
 mod instances;
 mod notifications;
 mod nul;
+#[doc(hidden)]
+pub mod plans;
 mod rows;
 pub mod scratch;
 mod search;
