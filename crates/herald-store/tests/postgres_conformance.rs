@@ -38,3 +38,39 @@ macro_rules! conformance_tests {
         )*
     };
 }
+
+conformance_tests!(
+    token_secret_is_stable,
+    instances,
+    users,
+    delete_user_cascades,
+    delete_instance_cascades,
+    create_direct_and_broadcast,
+    client_token_seen,
+    id_taken,
+    concurrent_client_tokens,
+    list_order_and_paging,
+    expired_are_hidden,
+    content_update,
+    delete_notification_cascades,
+    tags_update,
+    user_listing_order_and_paging,
+    user_status,
+    search_fields_and_comparisons,
+    search_nested,
+    search_tag_filters,
+    search_totals_and_paging,
+    search_matches_reference,
+    sweep_expired,
+    forget_client_tokens,
+);
+
+/// The whole suite on one store: the tests must not disturb each other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_all_on_one_store() {
+    let Some((_database, store)) = fresh("run_all_on_one_store").await else {
+        return;
+    };
+    conformance::run_all(&store).await;
+    herald_store::Store::close(&store).await;
+}
