@@ -74,3 +74,12 @@ async fn run_all_on_one_store() {
     conformance::run_all(&store).await;
     herald_store::Store::close(&store).await;
 }
+
+/// Several nodes on one database: races the single SQLite writer never
+/// meets.
+#[path = "postgres_conformance/races.rs"]
+mod races;
+
+/// Shared records for the PostgreSQL-only tests.
+#[path = "postgres_conformance/fixtures.rs"]
+mod fixtures;
