@@ -75,6 +75,11 @@ async fn run_all_on_one_store() {
     herald_store::Store::close(&store).await;
 }
 
+/// Which indexes serve the hot statements, on a database big enough for
+/// the planner to prefer them.
+#[path = "postgres_conformance/plans.rs"]
+mod plans;
+
 /// Several nodes on one database: races the single SQLite writer never
 /// meets.
 #[path = "postgres_conformance/races.rs"]
