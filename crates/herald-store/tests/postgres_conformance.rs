@@ -88,3 +88,7 @@ mod races;
 /// Shared records for the PostgreSQL-only tests.
 #[path = "postgres_conformance/fixtures.rs"]
 mod fixtures;
+
+/// Text PostgreSQL cannot store.
+#[path = "postgres_conformance/nul.rs"]
+mod nul;
