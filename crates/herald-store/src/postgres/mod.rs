@@ -8,10 +8,22 @@
 //! fail with `Unavailable` within [`PgOptions::statement_timeout`] × 2,
 //! and the pool reconnects by itself when it returns.
 
+mod connect_rows;
 mod error;
+mod housekeeping;
+mod instances;
+mod notifications;
+mod nul;
+#[doc(hidden)]
+pub mod plans;
 mod rows;
 pub mod scratch;
+mod search;
+mod store;
+mod tags;
 pub(crate) mod tx;
+mod user_view;
+mod users;
 
 use std::future::Future;
 use std::str::FromStr;
@@ -76,7 +88,9 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
-        let token_secret = ensure_token_secret(&pool).await.map_err(PgError::into_store)?;
+        let token_secret = ensure_token_secret(&pool)
+            .await
+            .map_err(PgError::into_store)?;
         Ok(PgStore {
             pool,
             token_secret,

@@ -45,9 +45,6 @@ pub(crate) fn get_json<T: DeserializeOwned>(row: &PgRow, column: &str) -> StoreR
     from_json(&text, column)
 }
 
-pub(crate) fn all<T>(
-    rows: &[PgRow],
-    decode: fn(&PgRow) -> StoreResult<T>,
-) -> StoreResult<Vec<T>> {
+pub(crate) fn all<T>(rows: &[PgRow], decode: fn(&PgRow) -> StoreResult<T>) -> StoreResult<Vec<T>> {
     rows.iter().map(decode).collect()
 }

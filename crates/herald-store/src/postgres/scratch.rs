@@ -104,7 +104,10 @@ mod tests {
             with_database("postgres://u:p@h/test?sslmode=disable", "x"),
             "postgres://u:p@h/x?sslmode=disable"
         );
-        assert_eq!(with_database("postgres://h:5432", "x"), "postgres://h:5432/x");
+        assert_eq!(
+            with_database("postgres://h:5432", "x"),
+            "postgres://h:5432/x"
+        );
         assert_eq!(with_database("postgres://h?a=b", "x"), "postgres://h/x?a=b");
     }
 }
