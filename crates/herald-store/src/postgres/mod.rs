@@ -8,6 +8,7 @@
 //! fail with `Unavailable` within [`PgOptions::statement_timeout`] × 2,
 //! and the pool reconnects by itself when it returns.
 
+mod chime;
 mod error;
 mod rows;
 pub mod scratch;
