@@ -1,6 +1,7 @@
 //! The Chime conformance suite against `PgStore`, one scratch database per
-//! test, plus what only PostgreSQL has to show: several stores (nodes)
-//! sharing one database without stepping on each other. Runs when `HERALD_TEST_DATABASE_URL` names a PostgreSQL
+//! test, plus what only PostgreSQL has to show: plans that use the indexes,
+//! and several stores (nodes) sharing one database without stepping on
+//! each other. Runs when `HERALD_TEST_DATABASE_URL` names a PostgreSQL
 //! server; without it every test says that it was skipped and passes.
 
 use std::collections::HashSet;
@@ -15,7 +16,7 @@ use herald_store::chime::{
 };
 use herald_store::conformance::chime;
 use herald_store::postgres::scratch::{ScratchDatabase, TEST_DATABASE_URL_ENV, test_server_url};
-use herald_store::postgres::{PgOptions, PgStore};
+use herald_store::postgres::{ExplainTarget, PgOptions, PgStore};
 use jiff::Timestamp;
 use sqlx::{Connection, PgConnection};
 
@@ -223,6 +224,143 @@ async fn bulk_users(conn: &mut PgConnection, app_seq: i64, prefix: &str, count: 
     .await
     .expect("endpoints");
     seqs
+}
+
+// --- plans ------------------------------------------------------------------
+
+/// The tables whose size follows the store's: no hot query may scan one.
+const BIG_TABLES: [&str; 5] = [
+    "chime_memberships",
+    "chime_users",
+    "chime_endpoints",
+    "chime_messages",
+    "chime_push_deliveries",
+];
+
+/// Every `(node type, relation)` of a plan tree.
+fn plan_nodes(node: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    let text = |key: &str| node.get(key).and_then(|v| v.as_str()).unwrap_or("");
+    out.push((
+        text("Node Type").to_owned(),
+        text("Relation Name").to_owned(),
+    ));
+    for child in node
+        .get("Plans")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+    {
+        plan_nodes(child, out);
+    }
+}
+
+/// 60,030 users with an endpoint each; two channels of 3,000 members (a
+/// tenth hidden) and 5,000 messages each (a fifth non-persistent), 30
+/// channels of 1,000 members, a channel of 30, and 20,000 deliveries (a
+/// twentieth pending). Every hot query, pointed at a big and at the small
+/// channel, reads the big tables through their indexes only. (With a few
+/// thousand users the planner rightly prefers scanning the user table to
+/// thirty index lookups, for listings of the small channel.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hot_queries_use_indexes() {
+    let Some((database, store)) = fresh("hot_queries_use_indexes").await else {
+        return;
+    };
+    let (app, _, channels) = world(&store, &["big-1", "big-2", "small"]).await;
+    let mut conn = raw(&database).await;
+    let users = bulk_users(&mut conn, app.seq, "member", 60_030).await;
+    let mut groups = vec![
+        (channels[0].seq, users[..3000].to_vec()),
+        (channels[1].seq, users[3000..6000].to_vec()),
+        (channels[2].seq, users[6000..6030].to_vec()),
+    ];
+    for i in 0..30 {
+        let filler = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO chime_channels (app_instance_seq, channel_id, name, mode, privacy, \
+             metadata, tags, created_by_arn, created_by_name, created_ms, updated_ms) \
+             VALUES ($1, $2, 'filler', 'UNRESTRICTED', 'PUBLIC', '', '{}', 'arn:x', 'x', 0, 0) \
+             RETURNING seq",
+        )
+        .bind(app.seq)
+        .bind(format!("filler-{i}"))
+        .fetch_one(&mut conn)
+        .await
+        .expect("channel");
+        let start = 6_030 + i * 1000;
+        groups.push((filler, users[start..start + 1000].to_vec()));
+    }
+    for (channel_seq, members) in &groups {
+        sqlx::query(
+            "INSERT INTO chime_memberships (channel_seq, user_seq, type, invited_by_arn, \
+             invited_by_name, created_ms, updated_ms) \
+             SELECT $1, s, CASE WHEN o % 10 = 0 THEN 'HIDDEN' ELSE 'DEFAULT' END, 'arn:x', 'x', \
+             0, 0 FROM unnest($2::bigint[]) WITH ORDINALITY AS n (s, o)",
+        )
+        .bind(channel_seq)
+        .bind(members)
+        .execute(&mut conn)
+        .await
+        .expect("memberships");
+    }
+    for channel in &channels[..2] {
+        sqlx::query(
+            "INSERT INTO chime_messages (channel_seq, message_id, content, metadata, type, \
+             persistent, content_type, attributes, push_type, push_title, push_body, sender_arn, \
+             sender_name, created_ms) SELECT $1, 'm-' || i, 'hello', '', 'STANDARD', i % 5 <> 0, \
+             '', '{}', NULL, NULL, NULL, 'arn:x', 'x', $2 + i * 1000 \
+             FROM generate_series(1, 5000) i",
+        )
+        .bind(channel.seq)
+        .bind(BASE_MS)
+        .execute(&mut conn)
+        .await
+        .expect("messages");
+    }
+    sqlx::query(
+        "INSERT INTO chime_push_deliveries (delivery_id, member_arn, endpoint_id, device_token, \
+         channel_arn, message_id, title, body, push_type, created_ms, state, attempts, \
+         next_attempt_ms) SELECT 'd-' || i, 'arn:member', 'ep', 'token', \
+         'arn:channel-' || (i % 2), 'm-' || (i / 4), NULL, NULL, 'DEFAULT', $1, \
+         CASE WHEN i % 20 = 0 THEN 'PENDING' ELSE 'DELIVERED' END, 0, $1 + i * 1000 \
+         FROM generate_series(1, 20000) i",
+    )
+    .bind(BASE_MS)
+    .execute(&mut conn)
+    .await
+    .expect("deliveries");
+    sqlx::query("ANALYZE")
+        .execute(&mut conn)
+        .await
+        .expect("analyze");
+    conn.close().await.expect("close");
+
+    for channel in [&channels[0], &channels[2]] {
+        let target = ExplainTarget {
+            app_instance_seq: app.seq,
+            channel_seq: channel.seq,
+            user_seq: users[10],
+            channel_arn: "arn:channel-0".to_owned(),
+            message_id: "m-100".to_owned(),
+            now: at(BASE_MS + 2_500_000),
+        };
+        let plans = store
+            .explain_chime_hot_queries(&target)
+            .await
+            .expect("explain");
+        assert!(plans.len() > 6, "{plans:?}");
+        for (query, text) in &plans {
+            let json: serde_json::Value = serde_json::from_str(text).expect("plan JSON");
+            let mut nodes = Vec::new();
+            plan_nodes(&json[0]["Plan"], &mut nodes);
+            for (node, relation) in &nodes {
+                assert!(
+                    !(node == "Seq Scan" && BIG_TABLES.contains(&relation.as_str())),
+                    "{query} on {} scans {relation}: {nodes:?}\n{text}",
+                    channel.channel_id
+                );
+            }
+        }
+    }
 }
 
 // --- several nodes ----------------------------------------------------------

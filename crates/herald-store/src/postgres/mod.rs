@@ -24,6 +24,9 @@ use sqlx::{Postgres, Transaction};
 use crate::{StoreError, StoreResult};
 use error::{PgError, PgResult, db_err};
 
+#[doc(hidden)]
+pub use chime::ExplainTarget;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 const TOKEN_SECRET_KEY: &str = "token_secret";

@@ -14,6 +14,7 @@ mod identity;
 mod memberships;
 mod messages;
 mod moderation;
+mod plans;
 mod rows;
 
 use async_trait::async_trait;
@@ -28,6 +29,8 @@ use crate::chime::{
     MessageQuery, MessageRecord, ModeratorRecord, NewAppInstance, NewAppInstanceUser, NewChannel,
     NewDelivery, NewEndpoint, NewMessage, PushCandidate, PushPreference, RequestClaim,
 };
+
+pub use plans::ExplainTarget;
 
 #[async_trait]
 impl ChimeStore for PgStore {
