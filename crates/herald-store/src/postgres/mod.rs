@@ -8,6 +8,7 @@
 //! fail with `Unavailable` within [`PgOptions::statement_timeout`] × 2,
 //! and the pool reconnects by itself when it returns.
 
+mod chime;
 mod connect_rows;
 mod error;
 mod housekeeping;
@@ -34,6 +35,9 @@ use sqlx::{Postgres, Transaction};
 
 use crate::{StoreError, StoreResult};
 use error::{PgError, PgResult, db_err};
+
+#[doc(hidden)]
+pub use chime::ExplainTarget;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
