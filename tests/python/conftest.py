@@ -14,12 +14,25 @@ from pathlib import Path
 import pytest
 
 from herald_testlib import (
+    DATABASE_SERVER_URL,
     HeraldServer,
+    drop_created_databases,
     create_instance,
     create_notification,
     create_user,
     make_client,
 )
+
+
+def pytest_report_header(config):
+    if DATABASE_SERVER_URL is None:
+        return "herald store: SQLite (set HERALD_TEST_DATABASE_URL to run on PostgreSQL)"
+    return f"herald store: PostgreSQL at {DATABASE_SERVER_URL}"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if DATABASE_SERVER_URL is not None:
+        drop_created_databases()
 
 
 @pytest.fixture(scope="session")

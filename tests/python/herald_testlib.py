@@ -3,7 +3,9 @@ and the test modules).
 
 The suite runs against the real server binary: ``HERALD_BIN`` (default
 ``<repo>/target/debug/herald``) is started once per session as
-``herald serve --listen 127.0.0.1:0 --data-dir <tmp>``; the fixture waits for
+``herald serve --listen 127.0.0.1:0 --data-dir <tmp>`` (with
+``HERALD_TEST_DATABASE_URL`` set, on PostgreSQL instead: each data directory
+gets a database of its own on that server); the fixture waits for
 the ``herald listening on http://HOST:PORT`` line (docs/connect-semantics.md)
 and stops the server with SIGTERM (then SIGKILL) at the end.
 
@@ -37,6 +39,48 @@ STOP_TIMEOUT_S = 10.0
 
 REGION = "us-east-1"
 ACCOUNT_ID = "000000000000"
+
+#: The PostgreSQL server to run the suite on; unset means SQLite.
+DATABASE_SERVER_URL = os.environ.get("HERALD_TEST_DATABASE_URL", "").strip() or None
+#: Databases this session created, dropped when it ends.
+CREATED_DATABASES: list[str] = []
+
+
+def _psql(sql: str) -> str:
+    assert DATABASE_SERVER_URL is not None
+    done = subprocess.run(
+        ["psql", DATABASE_SERVER_URL, "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"psql failed: {sql}\n{done.stderr}", pytrace=False)
+    return done.stdout.strip()
+
+
+def _with_database(url: str, name: str) -> str:
+    scheme, rest = url.split("://", 1)
+    authority, _, tail = rest.partition("/")
+    query = tail.partition("?")[2]
+    return f"{scheme}://{authority}/{name}" + (f"?{query}" if query else "")
+
+
+def database_url_for(data_dir: Path) -> str:
+    """The database standing in for ``data_dir`` on PostgreSQL: created on
+    first use, so a restart on the same directory finds its data."""
+    digest = uuid.uuid5(uuid.NAMESPACE_URL, str(data_dir.resolve())).hex[:16]
+    name = f"herald_py_{digest}_{os.getpid()}"
+    if name not in CREATED_DATABASES:
+        _psql(f"CREATE DATABASE {name}")
+        CREATED_DATABASES.append(name)
+    return _with_database(DATABASE_SERVER_URL, name)
+
+
+def drop_created_databases() -> None:
+    for name in CREATED_DATABASES:
+        _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    CREATED_DATABASES.clear()
 
 
 def herald_bin() -> Path:
@@ -81,6 +125,8 @@ class HeraldServer:
             str(self.data_dir),
             *self.extra_args,
         ]
+        if DATABASE_SERVER_URL is not None:
+            cmd += ["--database-url", database_url_for(self.data_dir)]
         self._stderr_file = open(self._stderr_path, "ab")
         self.proc = subprocess.Popen(
             cmd,

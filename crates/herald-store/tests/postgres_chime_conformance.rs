@@ -84,6 +84,7 @@ chime_conformance_tests!(
     bans,
     push_audience,
     send_message,
+    send_message_rechecks_membership,
     non_persistent_messages,
     list_messages,
     list_deliveries,
@@ -380,6 +381,7 @@ async fn concurrent_delivery_claims_never_overlap() {
         let deliveries = (0..PER_MESSAGE)
             .map(|d| NewDelivery {
                 delivery_id: format!("{message_id}-{d}"),
+                member_seq: creator.seq,
                 member_arn: "arn:member".to_owned(),
                 endpoint_id: format!("ep-{d}"),
                 device_token: "token".to_owned(),
@@ -405,6 +407,7 @@ async fn concurrent_delivery_claims_never_overlap() {
                 arn: format!("arn:user/{}", creator.user_id),
                 name: creator.name.clone(),
             },
+            sender_seq: creator.seq,
             created: at(BASE_MS + m as i64),
         };
         let token = format!("send-{m}");

@@ -69,9 +69,30 @@ pub struct ServeArgs {
     #[arg(long, env = "HERALD_LISTEN", default_value = "127.0.0.1:4580")]
     pub listen: SocketAddr,
 
-    /// Directory of the embedded store; created on first run.
+    /// Directory of the embedded store; created on first run. Unused with
+    /// `--database-url`.
     #[arg(long, env = "HERALD_DATA_DIR", default_value = "./herald-data")]
     pub data_dir: PathBuf,
+
+    /// `postgres://user:password@host:port/database`: keep everything in
+    /// this PostgreSQL database instead of the embedded store, so that
+    /// several nodes can share it.
+    #[arg(long, env = "HERALD_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// PostgreSQL connections this node keeps open at most.
+    #[arg(long, env = "HERALD_DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
+    pub database_max_connections: u32,
+
+    /// Longest one PostgreSQL statement may run, in milliseconds; also how
+    /// long a request waits for a connection. A request's whole store call
+    /// is cut off at twice this, so none hangs on an unreachable database.
+    #[arg(
+        long,
+        env = "HERALD_DATABASE_STATEMENT_TIMEOUT_MS",
+        default_value_t = 5000
+    )]
+    pub database_statement_timeout_ms: u64,
 
     /// Region that ARNs and last-modified regions name.
     #[arg(long, env = "HERALD_REGION", default_value = "us-east-1")]

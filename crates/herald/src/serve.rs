@@ -13,6 +13,7 @@ use herald_protocol::AppState;
 use herald_protocol::auth::credentials::{KeyRing, Keys, exposure_warning};
 use herald_protocol::push_webhook::{self, Webhook};
 use herald_protocol::server::ServerLimits;
+use herald_store::postgres::{PgOptions, PgStore};
 use herald_store::sqlite::SqliteStore;
 use herald_store::{ChimeStore, Store};
 use tokio::sync::{Notify, watch};
@@ -34,13 +35,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .transpose()
         .map_err(|e| anyhow::anyhow!(e))?
         .map(Arc::new);
-    let sqlite = Arc::new(
-        SqliteStore::open(&args.data_dir)
-            .await
-            .with_context(|| format!("opening the store in {}", args.data_dir.display()))?,
-    );
-    let store: Arc<dyn Store> = sqlite.clone();
-    let chime_store: Arc<dyn ChimeStore> = sqlite;
+    let (store, chime_store, location) = open_store(&args).await?;
     let secret = store
         .token_secret()
         .await
@@ -93,7 +88,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     // Tests and scripts wait for this line.
     println!("herald listening on http://{address}");
-    tracing::info!(%address, data_dir = %args.data_dir.display(), "herald is ready");
+    tracing::info!(%address, store = %location, "herald is ready");
 
     let limits = ServerLimits {
         max_connections: args.max_connections,
@@ -110,6 +105,64 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("store closed");
     Ok(())
+}
+
+/// The PostgreSQL store when `--database-url` is given, else the embedded
+/// SQLite store in `--data-dir`; with a description for the log that
+/// carries no password.
+async fn open_store(
+    args: &ServeArgs,
+) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn ChimeStore>, String)> {
+    match &args.database_url {
+        Some(url) => {
+            let shown = without_password(url);
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                anyhow::bail!("--database-url must be a postgres:// URL, got '{shown}'");
+            }
+            let options = PgOptions {
+                url: url.clone(),
+                max_connections: args.database_max_connections.max(1),
+                statement_timeout: Duration::from_millis(args.database_statement_timeout_ms.max(1)),
+            };
+            let postgres = Arc::new(
+                PgStore::connect(&options)
+                    .await
+                    .with_context(|| format!("connecting to PostgreSQL at {shown}"))?,
+            );
+            Ok((postgres.clone(), postgres, format!("PostgreSQL {shown}")))
+        }
+        None => {
+            let sqlite =
+                Arc::new(SqliteStore::open(&args.data_dir).await.with_context(|| {
+                    format!("opening the store in {}", args.data_dir.display())
+                })?);
+            Ok((
+                sqlite.clone(),
+                sqlite,
+                format!("SQLite in {}", args.data_dir.display()),
+            ))
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn without_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let authority_end = url[scheme_end..]
+        .find(['/', '?'])
+        .map_or(url.len(), |i| scheme_end + i);
+    let authority = &url[scheme_end..authority_end];
+    match (authority.rfind('@'), authority.find(':')) {
+        (Some(at), Some(colon)) if colon < at => format!(
+            "{}{}:***{}",
+            &url[..scheme_end],
+            &authority[..colon],
+            &url[scheme_end + at..]
+        ),
+        _ => url.to_owned(),
+    }
 }
 
 /// The keys from `--credentials`, or the built-in `test`/`test` admin key,
@@ -191,5 +244,26 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = interrupt => {}
         _ = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn passwords_stay_out_of_the_log() {
+        assert_eq!(
+            without_password("postgres://herald:s3cret@db:5432/herald"),
+            "postgres://herald:***@db:5432/herald"
+        );
+        assert_eq!(
+            without_password("postgres://herald@db/herald"),
+            "postgres://herald@db/herald"
+        );
+        assert_eq!(
+            without_password("postgres://db:5432/x"),
+            "postgres://db:5432/x"
+        );
     }
 }

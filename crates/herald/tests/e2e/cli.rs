@@ -37,13 +37,16 @@ async fn serve_is_the_default_subcommand() {
         .instance_id(&inst.id)
         .send()
         .await);
-    assert!(
-        std::fs::read_dir(server.data_dir())
-            .unwrap()
-            .next()
-            .is_some(),
-        "nothing was written to HERALD_DATA_DIR"
-    );
+    // On PostgreSQL the data went to HERALD_DATABASE_URL instead.
+    if backend() == Backend::Sqlite {
+        assert!(
+            std::fs::read_dir(server.data_dir())
+                .unwrap()
+                .next()
+                .is_some(),
+            "nothing was written to HERALD_DATA_DIR"
+        );
+    }
 }
 
 /// `herald --listen … --data-dir …` (flags, no subcommand) also serves.

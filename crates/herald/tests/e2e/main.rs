@@ -4,6 +4,9 @@
 
 mod common;
 
+/// This binary runs the suite on the embedded SQLite store.
+const BACKEND: common::Backend = common::Backend::Sqlite;
+
 mod chime;
 mod cli;
 mod directory;

@@ -87,6 +87,14 @@ pub(super) const FORGET_SQL: &str = "DELETE FROM chime_request_claims \
      FROM chime_request_claims WHERE claimed_ms < $1 ORDER BY claimed_ms LIMIT $2)";
 
 impl PgStore {
+    pub(super) async fn replayed_claim_impl(
+        &self,
+        claim: &RequestClaim,
+    ) -> PgResult<Option<String>> {
+        let mut conn = self.pool.acquire().await?;
+        replayed(&mut conn, claim).await
+    }
+
     pub(super) async fn forget_request_claims_impl(
         &self,
         cutoff: Timestamp,

@@ -1,5 +1,7 @@
 //! Channel messages: sent with their deliveries and claim, read, listed.
 
+use std::collections::HashSet;
+
 use sqlx::{Postgres, QueryBuilder};
 
 use super::claims;
@@ -102,6 +104,37 @@ impl PgStore {
                 ))
                 .into());
             }
+            // The audience and the sender's standing were read before this
+            // transaction; a removal or ban committed since must win (and
+            // one committing concurrently conflicts with these reads).
+            let members: HashSet<i64> = if deliveries.is_empty() {
+                sqlx::query_scalar(
+                    "SELECT user_seq FROM chime_memberships WHERE channel_seq = $1 AND user_seq = $2",
+                )
+                .bind(new.channel_seq)
+                .bind(new.sender_seq)
+                .fetch_all(&mut *tx)
+                .await?
+            } else {
+                sqlx::query_scalar("SELECT user_seq FROM chime_memberships WHERE channel_seq = $1")
+                    .bind(new.channel_seq)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+            .into_iter()
+            .collect();
+            if !members.contains(&new.sender_seq) {
+                return Err(StoreError::Gone(format!(
+                    "sender {} is no longer a member of channel {}",
+                    new.sender.arn, new.channel_seq
+                ))
+                .into());
+            }
+            let current: Vec<NewDelivery> = deliveries
+                .iter()
+                .filter(|d| members.contains(&d.member_seq))
+                .cloned()
+                .collect();
             let row = sqlx::query(&sql)
                 .bind(new.channel_seq)
                 .bind(&new.message_id)
@@ -121,7 +154,7 @@ impl PgStore {
                 .await
                 .map_err(|e| conflict(e, || format!("message {} exists", new.message_id)))?;
             let created = rows::message(&row)?;
-            insert_deliveries(tx, &deliveries, new.created).await?;
+            insert_deliveries(tx, &current, new.created).await?;
             Created::New(created)
         })
     }

@@ -34,6 +34,10 @@ pub use plans::ExplainTarget;
 
 #[async_trait]
 impl ChimeStore for PgStore {
+    async fn replayed_claim(&self, claim: &RequestClaim) -> StoreResult<Option<String>> {
+        self.run(self.replayed_claim_impl(claim)).await
+    }
+
     async fn create_app_instance(
         &self,
         app_instance: NewAppInstance,

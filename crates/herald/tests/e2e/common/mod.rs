@@ -25,6 +25,7 @@ use aws_sdk_connect::types::{
     DirectoryType, LocaleCode, Notification, NotificationSearchCriteria, NotificationSearchFilter,
     NotificationSearchSummary, UserNotificationSummary,
 };
+use herald_store::postgres::scratch::{ScratchDatabase, TEST_DATABASE_URL_ENV, test_server_url};
 use tempfile::TempDir;
 
 /// How long the binary may take to print its ready line.
@@ -43,10 +44,30 @@ const HERALD_ENV: &[&str] = &[
     "HERALD_MAX_CONNECTIONS",
     "HERALD_CREDENTIALS",
     "HERALD_LOG",
+    "HERALD_PUSH_WEBHOOK",
+    "HERALD_DATABASE_URL",
+    "HERALD_DATABASE_MAX_CONNECTIONS",
+    "HERALD_DATABASE_STATEMENT_TIMEOUT_MS",
 ];
 const READY_PREFIX: &str = "herald listening on http://";
 /// Lines `recent_log` shows.
 const LOG_LINES_SHOWN: usize = 400;
+
+/// The store the servers of this test binary run on: the suite is built
+/// twice, as `e2e` (SQLite) and `e2e_postgres`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn backend() -> Backend {
+    crate::BACKEND
+}
+
+/// PostgreSQL connections each test server may open: tests run in
+/// parallel against one server with a limited number of connections.
+const TEST_POOL_SIZE: &str = "4";
 
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "000000000000";
@@ -66,6 +87,9 @@ pub struct Launch {
     /// The listen address; `127.0.0.1:0` when `None`. A wildcard address is
     /// reached through loopback (`0.0.0.0:P` → `127.0.0.1:P`).
     pub listen: Option<String>,
+    /// On PostgreSQL: reach the server's database through this URL instead
+    /// of its own (a proxy in front of it, say).
+    pub database_url: Option<String>,
 }
 
 impl Default for Launch {
@@ -76,14 +100,18 @@ impl Default for Launch {
             env: Vec::new(),
             listen_and_data_dir_via_env: false,
             listen: None,
+            database_url: None,
         }
     }
 }
 
-/// A running `herald serve` child process with its own data directory.
+/// A running `herald serve` child process with its own data directory
+/// and, on PostgreSQL, its own scratch database (or one shared with
+/// another server: [`Server::launch_sharing`]).
 pub struct Server {
     child: Option<Child>,
     data_dir: TempDir,
+    database: Option<Arc<ScratchDatabase>>,
     launch: Launch,
     addr: String,
     log: Arc<Mutex<Vec<String>>>,
@@ -107,6 +135,27 @@ impl Server {
 
     /// Starts a server launched as described.
     pub async fn launch(launch: Launch) -> Server {
+        let database = match backend() {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(Arc::new(scratch_database().await)),
+        };
+        Server::launch_on(launch, database).await
+    }
+
+    /// Starts another node on the same database as `other` (PostgreSQL).
+    pub async fn launch_sharing(launch: Launch, other: &Server) -> Server {
+        let database = other.database.clone();
+        assert!(database.is_some(), "only PostgreSQL servers share a store");
+        Server::launch_on(launch, database).await
+    }
+
+    /// The scratch database this server runs on (PostgreSQL).
+    pub fn database(&self) -> Option<&ScratchDatabase> {
+        self.database.as_deref()
+    }
+
+    /// Starts a server on this database (PostgreSQL), or on SQLite.
+    pub async fn launch_on(launch: Launch, database: Option<Arc<ScratchDatabase>>) -> Server {
         let data_dir = tempfile::Builder::new()
             .prefix("herald-e2e-")
             .tempdir()
@@ -114,6 +163,7 @@ impl Server {
         let mut server = Server {
             child: None,
             data_dir,
+            database,
             launch,
             addr: String::new(),
             log: Arc::new(Mutex::new(Vec::new())),
@@ -327,6 +377,19 @@ impl Server {
                 .arg("--data-dir")
                 .arg(self.data_dir.path());
         }
+        if let Some(database) = &self.database {
+            let url = self
+                .launch
+                .database_url
+                .as_deref()
+                .unwrap_or(database.url());
+            if self.launch.listen_and_data_dir_via_env {
+                cmd.env("HERALD_DATABASE_URL", url);
+            } else {
+                cmd.arg("--database-url").arg(url);
+            }
+            cmd.env("HERALD_DATABASE_MAX_CONNECTIONS", TEST_POOL_SIZE);
+        }
         cmd.args(&self.launch.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -371,6 +434,18 @@ impl Drop for Server {
             let _ = child.wait();
         }
     }
+}
+
+/// A fresh database on the server of `HERALD_TEST_DATABASE_URL`.
+pub async fn scratch_database() -> ScratchDatabase {
+    let server = test_server_url().unwrap_or_else(|| {
+        panic!(
+            "{TEST_DATABASE_URL_ENV} was set when the PostgreSQL suite was built but is not set now"
+        )
+    });
+    ScratchDatabase::create(&server)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create a scratch database on {server}: {e}"))
 }
 
 fn wait_with_deadline(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
@@ -813,6 +888,7 @@ pub struct Raw {
     pub status: reqwest::StatusCode,
     pub request_id: Option<String>,
     pub error_type: Option<String>,
+    pub retry_after: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -826,11 +902,13 @@ impl Raw {
         };
         let request_id = header("x-amzn-RequestId");
         let error_type = header("x-amzn-ErrorType");
+        let retry_after = header("Retry-After");
         let body = resp.bytes().await.expect("read body").to_vec();
         Raw {
             status,
             request_id,
             error_type,
+            retry_after,
             body,
         }
     }

@@ -1,0 +1,285 @@
+//! Several nodes on one PostgreSQL database: what a client sees through
+//! any node is what it would see through one.
+
+use std::sync::Arc;
+
+use aws_sdk_connect::types::{LocaleCode, NotificationStatus};
+
+use crate::chime::{Chime, add_member, create_app, public_channel, register_endpoint, send_push};
+use crate::common::*;
+
+/// Two servers on one fresh database.
+async fn two_nodes() -> (Server, Server) {
+    let a = Server::start().await;
+    let b = Server::launch_sharing(Launch::default(), &a).await;
+    (a, b)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nodes_starting_together_on_an_empty_database_both_serve() {
+    let database = Arc::new(scratch_database().await);
+    // Both migrate at once; the migrator's advisory lock lets one apply the
+    // schema while the other waits, then finds it applied.
+    let starting: Vec<_> = (0..3)
+        .map(|_| {
+            let database = database.clone();
+            tokio::spawn(async move { Server::launch_on(Launch::default(), Some(database)).await })
+        })
+        .collect();
+    let mut nodes = Vec::new();
+    for node in starting {
+        nodes.push(node.await.expect("node started"));
+    }
+    let instance = create_instance(&nodes[0].client()).await;
+    for node in &nodes {
+        ok(node
+            .client()
+            .describe_instance()
+            .instance_id(&instance.id)
+            .send()
+            .await);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_notification_created_on_one_node_is_seen_on_the_other() {
+    let (a, b) = two_nodes().await;
+    let (ca, cb) = (a.client(), b.client());
+    let instance = create_instance(&ca).await;
+    let alice = create_user(&ca, &instance.id, "alice").await;
+    let note = notify(&ca, &instance.id, &[&alice.arn], "made on A").await;
+
+    let described = ok(cb
+        .describe_notification()
+        .instance_id(&instance.id)
+        .notification_id(&note.id)
+        .send()
+        .await);
+    let n = described.notification().expect("Notification");
+    assert_eq!(
+        n.content()
+            .and_then(|c| c.get(&LocaleCode::EnUs))
+            .map(String::as_str),
+        Some("made on A")
+    );
+    assert_eq!(
+        list_notification_ids(&cb, &instance.id).await,
+        vec![note.id.clone()]
+    );
+    assert_eq!(
+        user_notification_ids(&cb, &instance.id, &alice.id).await,
+        vec![note.id.clone()]
+    );
+
+    // And the other way round: a status set on B is what A lists.
+    ok(cb
+        .update_user_notification_status()
+        .instance_id(&instance.id)
+        .user_id(&alice.id)
+        .notification_id(&note.id)
+        .status(NotificationStatus::Read)
+        .send()
+        .await);
+    let listed = list_user_notifications_all(&ca, &instance.id, &alice.id).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        listed[0].notification_status(),
+        Some(&NotificationStatus::Read)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_client_token_sent_to_both_nodes_at_once_creates_one_notification() {
+    let (a, b) = two_nodes().await;
+    let instance = create_instance(&a.client()).await;
+    let alice = create_user(&a.client(), &instance.id, "alice").await;
+    let token = format!("token-{}", rand_suffix());
+
+    let mut racing = Vec::new();
+    for i in 0..12 {
+        let client = if i % 2 == 0 { a.client() } else { b.client() };
+        let (instance_id, recipient, token) =
+            (instance.id.clone(), alice.arn.clone(), token.clone());
+        racing.push(tokio::spawn(async move {
+            let out = ok(client
+                .create_notification()
+                .instance_id(instance_id)
+                .recipients(recipient)
+                .content(LocaleCode::EnUs, "once")
+                .client_token(token)
+                .send()
+                .await);
+            out.notification_id().to_string()
+        }));
+    }
+    let mut ids = Vec::new();
+    for task in racing {
+        ids.push(task.await.expect("request task"));
+    }
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        1,
+        "every request answers with the same notification: {ids:?}"
+    );
+    assert_eq!(list_notification_ids(&b.client(), &instance.id).await, ids);
+    assert_eq!(
+        user_notification_ids(&a.client(), &instance.id, &alice.id).await,
+        ids
+    );
+}
+
+/// Replicated writes stamped t1 < … < t8 arrive through both nodes at once
+/// in scrambled order: whatever the interleaving, the write stamped last
+/// is the one that stays, and every older one that lost is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_status_writes_through_both_nodes_keep_the_newest() {
+    let (a, b) = two_nodes().await;
+    let instance = create_instance(&a.client()).await;
+    let alice = create_user(&a.client(), &instance.id, "alice").await;
+    let note = notify(&a.client(), &instance.id, &[&alice.arn], "contended").await;
+
+    let statuses = [
+        NotificationStatus::Read,
+        NotificationStatus::Hidden,
+        NotificationStatus::Unread,
+    ];
+    let base = now().secs() + 60;
+    // A fixed scramble of the eight stamps, alternating nodes.
+    let order = [5_i64, 2, 7, 0, 3, 6, 1, 4];
+    let mut racing = Vec::new();
+    for (i, step) in order.into_iter().enumerate() {
+        let client = if i % 2 == 0 { a.client() } else { b.client() };
+        let status = statuses[step as usize % statuses.len()].clone();
+        let (instance_id, user_id, note_id) =
+            (instance.id.clone(), alice.id.clone(), note.id.clone());
+        racing.push(tokio::spawn(async move {
+            let result = client
+                .update_user_notification_status()
+                .instance_id(instance_id)
+                .user_id(user_id)
+                .notification_id(note_id)
+                .status(status)
+                .last_modified_time(aws_sdk_connect::primitives::DateTime::from_secs(
+                    base + step,
+                ))
+                .last_modified_region("us-west-2")
+                .send()
+                .await;
+            (step, result.map(|_| ()).map_err(|e| api_error(&e)))
+        }));
+    }
+    for task in racing {
+        let (step, result) = task.await.expect("request task");
+        match result {
+            Ok(()) => {}
+            Err(err) => {
+                assert_eq!(
+                    (err.code.as_str(), err.status),
+                    ("InvalidRequestException", 400),
+                    "{err:?}"
+                );
+                assert!(step < 7, "the newest write was refused: {err:?}");
+            }
+        }
+    }
+    let newest = statuses[7 % statuses.len()].clone();
+    for node in [&a, &b] {
+        let listed = list_user_notifications_all(&node.client(), &instance.id, &alice.id).await;
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].notification_status(), Some(&newest));
+    }
+    // The stored time is the newest stamp: a write a second older is stale.
+    let err = expect_err(
+        b.client()
+            .update_user_notification_status()
+            .instance_id(&instance.id)
+            .user_id(&alice.id)
+            .notification_id(&note.id)
+            .status(NotificationStatus::Read)
+            .last_modified_time(aws_sdk_connect::primitives::DateTime::from_secs(base + 6))
+            .send()
+            .await,
+    );
+    assert_eq!(err.code, "InvalidRequestException", "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pagination_tokens_from_one_node_work_on_the_other() {
+    let (a, b) = two_nodes().await;
+    let instance = create_instance(&a.client()).await;
+    let mut made = Vec::new();
+    for i in 0..7 {
+        made.push(
+            notify(
+                &a.client(),
+                &instance.id,
+                &[&instance.arn],
+                &format!("n{i}"),
+            )
+            .await
+            .id,
+        );
+    }
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    for page in 0.. {
+        // Alternate nodes page by page.
+        let client = if page % 2 == 0 {
+            a.client()
+        } else {
+            b.client()
+        };
+        let out = ok(client
+            .list_notifications()
+            .instance_id(&instance.id)
+            .max_results(2)
+            .set_next_token(token.clone())
+            .send()
+            .await);
+        seen.extend(
+            out.notification_summary_list()
+                .iter()
+                .map(|n| n.id().to_string()),
+        );
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+        assert!(page < 10, "paging does not end");
+    }
+    let mut expected = made;
+    expected.reverse(); // newest first
+    assert_eq!(seen, expected);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_push_sent_through_one_node_is_listed_by_the_other() {
+    let (a, b) = two_nodes().await;
+    let ca = Chime::new(&a);
+    let app = create_app(&ca.id, "nodes").await;
+    let owner = crate::chime::create_user(&ca.id, &app, "owner").await;
+    let bob = crate::chime::create_user(&ca.id, &app, "bob").await;
+    let endpoint = register_endpoint(&ca.id, &bob, "bob-phone", None, None).await;
+    let channel = public_channel(&ca.msg, &app, &owner).await;
+    add_member(&ca.msg, &channel, &owner, &bob).await;
+    let message = send_push(&Chime::new(&b).msg, &channel, &owner, &[]).await;
+
+    let listed = crate::chime::deliveries(&a, &channel, &message).await;
+    let to_bob: Vec<_> = listed
+        .iter()
+        .filter(|d| d["MemberArn"] == bob.as_str())
+        .collect();
+    assert_eq!(to_bob.len(), 1, "{listed:?}");
+    assert_eq!(to_bob[0]["EndpointId"], endpoint.as_str());
+    assert_eq!(to_bob[0]["DeviceToken"], "bob-phone");
+}
+
+fn rand_suffix() -> String {
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    )
+}
