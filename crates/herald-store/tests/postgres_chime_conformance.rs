@@ -6,7 +6,6 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use herald_store::Tags;
 use herald_store::chime::{
@@ -449,6 +448,64 @@ async fn concurrent_delivery_claims_never_overlap() {
     eprintln!("leased {} and {}", a.len(), b.len());
 }
 
+/// Sends to one channel through two nodes at once all succeed: a send only
+/// reads the channel's row, so no send loses a race to another, and the
+/// channel's last-message time ends at the latest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sends_to_one_channel_all_succeed() {
+    const SENDS: usize = 32;
+    let Some((database, store)) = fresh("concurrent_sends_to_one_channel_all_succeed").await else {
+        return;
+    };
+    let (app, creator, channels) = world(&store, &["busy"]).await;
+    let stores = [Arc::new(store), Arc::new(connect(&database).await)];
+    let sends = (0..SENDS).map(|i| {
+        let store = Arc::clone(&stores[i % 2]);
+        let message = NewMessage {
+            channel_seq: channels[0].seq,
+            message_id: format!("m{i}"),
+            content: "hello".to_owned(),
+            metadata: String::new(),
+            message_type: "STANDARD".to_owned(),
+            persistent: true,
+            content_type: String::new(),
+            attributes: Default::default(),
+            push: None,
+            sender: who(),
+            sender_seq: creator.seq,
+            created: at(BASE_MS + i as i64),
+        };
+        async move {
+            store
+                .send_message(
+                    message,
+                    Vec::new(),
+                    claim("SendChannelMessage", &format!("s{i}")),
+                )
+                .await
+        }
+    });
+    for outcome in futures_join(sends.collect()).await {
+        new_record(outcome);
+    }
+    let query = herald_store::chime::MessageQuery {
+        ascending: true,
+        not_before: None,
+        not_after: None,
+    };
+    let listed = stores[1]
+        .list_messages(channels[0].seq, &query, None, 50)
+        .await
+        .expect("list_messages");
+    assert_eq!(listed.len(), SENDS);
+    let channel = stores[0]
+        .get_channel(app.seq, "busy")
+        .await
+        .expect("get_channel")
+        .expect("channel");
+    assert_eq!(channel.last_message, Some(at(BASE_MS + SENDS as i64 - 1)));
+}
+
 /// Retries of one create reaching two nodes at once: one creates, the rest
 /// replay it, whether or not the create's own id could clash first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -540,8 +597,8 @@ where
 // --- a large channel --------------------------------------------------------
 
 /// A 10,000-member channel, each member with an endpoint: the audience is
-/// one read, in membership order. The bound is loose for unoptimised
-/// builds and a busy server.
+/// one read, in membership order. (How fast: `cargo bench -p herald
+/// --bench push_decision`.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn push_audience_of_a_large_channel_is_one_read() {
     const MEMBERS: i64 = 10_000;
@@ -573,23 +630,13 @@ async fn push_audience_of_a_large_channel_is_one_read() {
     assert_eq!(outcomes.len(), seqs.len());
     let joined: Vec<i64> = std::iter::once(creator.seq).chain(seqs).collect();
 
-    let mut fastest = Duration::MAX;
-    for _ in 0..3 {
-        let started = Instant::now();
-        let audience = store
-            .push_audience(channels[0].seq)
-            .await
-            .expect("audience");
-        fastest = fastest.min(started.elapsed());
-        assert_eq!(audience.len() as i64, MEMBERS + 1);
-        let order: Vec<i64> = audience.iter().map(|c| c.member.seq).collect();
-        assert!(order == joined, "membership order");
-        assert!(audience[0].endpoints.is_empty());
-        assert!(audience[1..].iter().all(|c| c.endpoints.len() == 1));
-    }
-    eprintln!("push_audience of {} members: {fastest:?}", MEMBERS + 1);
-    assert!(
-        fastest < Duration::from_secs(2),
-        "push_audience took {fastest:?}"
-    );
+    let audience = store
+        .push_audience(channels[0].seq)
+        .await
+        .expect("audience");
+    assert_eq!(audience.len() as i64, MEMBERS + 1);
+    let order: Vec<i64> = audience.iter().map(|c| c.member.seq).collect();
+    assert!(order == joined, "membership order");
+    assert!(audience[0].endpoints.is_empty());
+    assert!(audience[1..].iter().all(|c| c.endpoints.len() == 1));
 }

@@ -2,12 +2,13 @@
 //! from the store (members, preferences, endpoints) and deciding who gets
 //! a push, as `SendChannelMessage` does before it writes the deliveries.
 //!
-//! Run with `cargo bench -p herald --bench push_decision`. Setting up the
+//! Run with `cargo bench -p herald --bench push_decision`; with
+//! `HERALD_TEST_DATABASE_URL` set it measures PostgreSQL as well (on a
+//! scratch database of that server). Setting up the
 //! channel takes a while (every user and endpoint is its own durable
 //! write); the measured part is printed at the end. This is a benchmark,
 //! not a test: it asserts nothing about speed.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use herald_domain::chime::push::{PushContext, RuleCache, decide};
@@ -16,6 +17,8 @@ use herald_store::chime::{
     NewAppInstance, NewAppInstanceUser, NewChannel, NewEndpoint, PushNotification, PushPreference,
     PushType, RequestClaim,
 };
+use herald_store::postgres::scratch::{ScratchDatabase, TEST_DATABASE_URL_ENV, test_server_url};
+use herald_store::postgres::{PgOptions, PgStore};
 use herald_store::sqlite::SqliteStore;
 use herald_store::{ChimeStore, Store};
 use jiff::Timestamp;
@@ -61,7 +64,23 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let store = Arc::new(SqliteStore::open(dir.path()).await?);
+    let sqlite = SqliteStore::open(dir.path()).await?;
+    println!("== SQLite");
+    measure(&sqlite).await?;
+    match test_server_url() {
+        Some(server) => {
+            let database = ScratchDatabase::create(&server).await?;
+            let postgres = PgStore::connect(&PgOptions::new(database.url())).await?;
+            println!("== PostgreSQL ({server})");
+            measure(&postgres).await?;
+        }
+        None => println!("== PostgreSQL skipped: set {TEST_DATABASE_URL_ENV} to measure it too"),
+    }
+    Ok(())
+}
+
+/// Sets up the channel on `store`, then measures the decision.
+async fn measure<S: Store + ChimeStore>(store: &S) -> Result<(), Box<dyn std::error::Error>> {
     let now = Timestamp::now();
     let setup = Instant::now();
     let app = match store

@@ -6,20 +6,23 @@ use jiff::Timestamp;
 use super::PgStore;
 use super::error::PgResult;
 use super::rows::ms;
+use crate::postgres::tx::retried;
 
 impl PgStore {
     /// Cascades take each notification's recipients, statuses, tags and
     /// search texts with it. Nodes sweeping at once may pick the same rows;
     /// a row already gone is simply not counted.
     pub(super) async fn sweep_expired_impl(&self, cutoff: Timestamp, limit: u32) -> PgResult<u64> {
-        let done = sqlx::query(
-            "DELETE FROM notifications WHERE seq IN (SELECT seq FROM notifications \
+        let done = retried!({
+            Ok(sqlx::query(
+                "DELETE FROM notifications WHERE seq IN (SELECT seq FROM notifications \
              WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)",
-        )
-        .bind(ms(cutoff))
-        .bind(i64::from(limit))
-        .execute(&self.pool)
-        .await?;
+            )
+            .bind(ms(cutoff))
+            .bind(i64::from(limit))
+            .execute(&self.pool)
+            .await?)
+        })?;
         Ok(done.rows_affected())
     }
 
@@ -30,15 +33,17 @@ impl PgStore {
         cutoff: Timestamp,
         limit: u32,
     ) -> PgResult<u64> {
-        let done = sqlx::query(
-            "DELETE FROM client_tokens WHERE claimed_at < $1 AND (account_id, token) IN \
+        let done = retried!({
+            Ok(sqlx::query(
+                "DELETE FROM client_tokens WHERE claimed_at < $1 AND (account_id, token) IN \
              (SELECT account_id, token FROM client_tokens WHERE claimed_at < $1 \
              ORDER BY claimed_at LIMIT $2)",
-        )
-        .bind(ms(cutoff))
-        .bind(i64::from(limit))
-        .execute(&self.pool)
-        .await?;
+            )
+            .bind(ms(cutoff))
+            .bind(i64::from(limit))
+            .execute(&self.pool)
+            .await?)
+        })?;
         Ok(done.rows_affected())
     }
 }

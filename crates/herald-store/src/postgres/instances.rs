@@ -6,6 +6,7 @@ use super::connect_rows::{self, INSTANCE_COLUMNS};
 use super::error::{PgResult, is_unique_violation};
 use super::nul::text;
 use super::rows::{self, ms, to_json};
+use crate::postgres::tx::retried;
 use crate::{InstanceRecord, NewInstance, StoreError};
 
 impl PgStore {
@@ -76,10 +77,12 @@ impl PgStore {
     /// Users, notifications and everything hanging off them go by ON DELETE
     /// CASCADE in the same statement.
     pub(super) async fn delete_instance_impl(&self, instance_seq: i64) -> PgResult<bool> {
-        let done = sqlx::query("DELETE FROM instances WHERE seq = $1")
-            .bind(instance_seq)
-            .execute(&self.pool)
-            .await?;
+        let done = retried!({
+            Ok(sqlx::query("DELETE FROM instances WHERE seq = $1")
+                .bind(instance_seq)
+                .execute(&self.pool)
+                .await?)
+        })?;
         Ok(done.rows_affected() > 0)
     }
 }

@@ -31,7 +31,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
+use sqlx::{Connection, PgConnection, Postgres, Transaction};
 
 use crate::{StoreError, StoreResult};
 use error::{PgError, PgResult, db_err};
@@ -78,20 +78,23 @@ impl PgStore {
     /// once) and makes sure the shared token secret exists.
     pub async fn connect(options: &PgOptions) -> StoreResult<PgStore> {
         let timeout_ms = options.statement_timeout.as_millis().max(1).to_string();
-        let connect = PgConnectOptions::from_str(&options.url)
+        let base = PgConnectOptions::from_str(&options.url)
             .map_err(|e| StoreError::Unavailable(format!("bad database URL: {e}")))?
-            .application_name("herald")
-            .options([("statement_timeout", timeout_ms.as_str())]);
+            .application_name("herald");
+        migrate(&base, options.statement_timeout).await?;
+        // Custom plans: the values decide a plan. A CONTAINS pattern with
+        // trigrams takes the trigram index, one without takes the
+        // instance's texts; a cached generic plan cannot tell them apart.
+        let connect = base.options([
+            ("statement_timeout", timeout_ms.as_str()),
+            ("plan_cache_mode", "force_custom_plan"),
+        ]);
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.statement_timeout)
             .connect_with(connect)
             .await
             .map_err(db_err)?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
         let token_secret = ensure_token_secret(&pool)
             .await
             .map_err(PgError::into_store)?;
@@ -129,6 +132,26 @@ impl PgStore {
             ))),
         }
     }
+}
+
+/// Brings the schema up to date on a connection of its own, without the
+/// statement timeout: the migrator waits on its advisory lock while another
+/// node migrates, and a migration may take longer than a statement may.
+/// Reaching the database is still bounded by `connect_timeout`.
+async fn migrate(options: &PgConnectOptions, connect_timeout: Duration) -> StoreResult<()> {
+    let mut connection = tokio::time::timeout(connect_timeout, PgConnection::connect_with(options))
+        .await
+        .map_err(|_| {
+            StoreError::Unavailable(format!(
+                "the database did not answer within {connect_timeout:?}"
+            ))
+        })?
+        .map_err(db_err)?;
+    MIGRATOR
+        .run(&mut connection)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+    connection.close().await.map_err(db_err)
 }
 
 /// Creates the secret once per database; every node reads the same one.

@@ -11,7 +11,7 @@ use super::connect_rows::{self, NOTIFICATION_COLUMNS};
 use super::error::{PgError, PgResult, is_unique_violation};
 use super::nul::{self, text};
 use super::rows::{self, ms, to_json};
-use super::tx::serializable;
+use super::tx::{retried, serializable};
 use crate::{
     Content, CreateOutcome, CreatedCursor, NewNotification, Notification, Tags, fold_case,
 };
@@ -154,11 +154,15 @@ impl PgStore {
         instance_seq: i64,
         notification_id: &str,
     ) -> PgResult<bool> {
-        let done = sqlx::query("DELETE FROM notifications WHERE instance_seq = $1 AND id = $2")
-            .bind(instance_seq)
-            .bind(text(notification_id))
-            .execute(&self.pool)
-            .await?;
+        let done = retried!({
+            Ok(
+                sqlx::query("DELETE FROM notifications WHERE instance_seq = $1 AND id = $2")
+                    .bind(instance_seq)
+                    .bind(text(notification_id))
+                    .execute(&self.pool)
+                    .await?,
+            )
+        })?;
         Ok(done.rows_affected() > 0)
     }
 }

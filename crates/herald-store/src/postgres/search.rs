@@ -18,8 +18,8 @@ use crate::{
     TagFilter,
 };
 
-/// The trigram index needs at least three characters to look anything up;
-/// shorter CONTAINS values fall back to `strpos` over the instance's texts.
+/// The trigram index needs a run of three word characters to look anything
+/// up; other CONTAINS values fall back to `strpos` over the instance's texts.
 const TRIGRAM: usize = 3;
 
 type Qb<'a> = QueryBuilder<'a, Postgres>;
@@ -198,9 +198,9 @@ fn push_text(
                 qb.push(" AND t.folded < ").push_bind(upper);
             }
         }
-        Comparison::Contains if value.chars().count() >= TRIGRAM => {
-            // The planner picks the trigram index, or the instance's
-            // texts when the pattern has no trigram to look up.
+        Comparison::Contains if has_trigram(&value) => {
+            // The trigram index, which (custom plans, see `PgStore::connect`)
+            // the planner sees this very pattern for.
             qb.push(" AND t.folded LIKE ")
                 .push_bind(format!("%{}%", like_escape(&value)));
         }
@@ -210,6 +210,18 @@ fn push_text(
                 .push(") > 0");
         }
     }
+}
+
+/// Whether pg_trgm finds a trigram to look up in `value`: it splits text
+/// into words of alphanumeric characters, so a pattern of punctuation, or
+/// of words shorter than three, has none, and the index would have to be
+/// read whole. Those take the `strpos` path over the instance's texts.
+fn has_trigram(value: &str) -> bool {
+    let mut run = 0;
+    value.chars().any(|c| {
+        run = if c.is_alphanumeric() { run + 1 } else { 0 };
+        run >= TRIGRAM
+    })
 }
 
 /// OR of ANDs of exact key/value pairs.
@@ -268,6 +280,16 @@ fn prefix_successor(prefix: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_alphanumeric_runs_of_three_are_trigrams() {
+        assert!(has_trigram("abc"));
+        assert!(has_trigram("x 日本語"));
+        assert!(has_trigram("a.b-cde"));
+        assert!(!has_trigram("..."));
+        assert!(!has_trigram("ab cd"));
+        assert!(!has_trigram("a-b-c"));
+    }
 
     #[test]
     fn successor_bounds_prefixes() {

@@ -25,9 +25,12 @@ pub(crate) async fn back_off(attempt: u32, reason: &str) {
 /// `serializable!(store, |tx| { … })` runs the block in a SERIALIZABLE
 /// transaction (`tx: &mut PgConnection`) and commits it when the block
 /// ends, retrying the whole block when PostgreSQL reports a lost race.
-/// The block evaluates to the value; `?` propagates errors (and retries);
-/// `return Ok(v)` ends early *without* committing (for read-only outs).
-/// Evaluates to `PgResult<T>`.
+/// The block evaluates to the value; `?` propagates errors (rolling back,
+/// and retrying a lost race); `return Ok(v)` ends the block early and
+/// still commits, because at SERIALIZABLE even what a transaction only
+/// read is certain only once its commit succeeds. Evaluates to
+/// `PgResult<T>`. The block may run several times: it must not move what
+/// it captures or act outside the transaction.
 macro_rules! serializable {
     ($store:expr, |$tx:ident| $body:block) => {{
         let store = &$store;
@@ -36,11 +39,12 @@ macro_rules! serializable {
             attempt += 1;
             let outcome = async {
                 let mut transaction = store.begin_serializable().await?;
-                #[allow(clippy::redundant_locals)]
-                let value = {
+                let value = async {
+                    #[allow(clippy::redundant_locals)]
                     let $tx: &mut sqlx::PgConnection = &mut *transaction;
-                    $body
-                };
+                    Ok::<_, $crate::postgres::error::PgError>($body)
+                }
+                .await?;
                 transaction.commit().await?;
                 Ok::<_, $crate::postgres::error::PgError>(value)
             }
@@ -57,4 +61,27 @@ macro_rules! serializable {
     }};
 }
 
-pub(crate) use serializable;
+/// `retried!({ … })` runs a block of single-statement writes (each atomic
+/// on its own, outside any explicit transaction) again when PostgreSQL
+/// reports a lost race: a deadlock between a cascading delete and inserts
+/// taking foreign-key locks, say. The block evaluates to `PgResult<T>` and
+/// may run several times.
+macro_rules! retried {
+    ($body:block) => {{
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let outcome: $crate::postgres::error::PgResult<_> = async { $body }.await;
+            match outcome {
+                Err($crate::postgres::error::PgError::Retry(reason))
+                    if attempt < $crate::postgres::tx::MAX_ATTEMPTS =>
+                {
+                    $crate::postgres::tx::back_off(attempt, &reason).await;
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+
+pub(crate) use {retried, serializable};

@@ -5,6 +5,7 @@ use super::connect_rows::{self, USER_COLUMNS};
 use super::error::{PgError, PgResult, is_unique_violation};
 use super::nul::{self, text};
 use super::rows::{self, ms, to_json};
+use crate::postgres::tx::retried;
 use crate::{NewUser, StoreError, UserRecord};
 
 impl PgStore {
@@ -91,11 +92,15 @@ impl PgStore {
         instance_seq: i64,
         user_id: &str,
     ) -> PgResult<bool> {
-        let done = sqlx::query("DELETE FROM users WHERE instance_seq = $1 AND id = $2")
-            .bind(instance_seq)
-            .bind(text(user_id))
-            .execute(&self.pool)
-            .await?;
+        let done = retried!({
+            Ok(
+                sqlx::query("DELETE FROM users WHERE instance_seq = $1 AND id = $2")
+                    .bind(instance_seq)
+                    .bind(text(user_id))
+                    .execute(&self.pool)
+                    .await?,
+            )
+        })?;
         Ok(done.rows_affected() > 0)
     }
 }

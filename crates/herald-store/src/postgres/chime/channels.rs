@@ -17,7 +17,7 @@ use crate::chime::{
 use crate::postgres::PgStore;
 use crate::postgres::error::PgResult;
 use crate::postgres::rows::{all, ms, to_json};
-use crate::postgres::tx::serializable;
+use crate::postgres::tx::{retried, serializable};
 
 /// Four point lookups on unique indexes, in one statement so that the
 /// answer is one snapshot. Binds: channel, user, app instance.
@@ -130,10 +130,12 @@ impl PgStore {
     /// Memberships (with preferences), moderators, bans and messages go by
     /// ON DELETE CASCADE; push deliveries stay.
     pub(super) async fn delete_channel_impl(&self, channel_seq: i64) -> PgResult<bool> {
-        let done = sqlx::query("DELETE FROM chime_channels WHERE seq = $1")
-            .bind(channel_seq)
-            .execute(&self.pool)
-            .await?;
+        let done = retried!({
+            Ok(sqlx::query("DELETE FROM chime_channels WHERE seq = $1")
+                .bind(channel_seq)
+                .execute(&self.pool)
+                .await?)
+        })?;
         Ok(done.rows_affected() > 0)
     }
 

@@ -15,6 +15,7 @@ use crate::chime::RequestClaim;
 use crate::postgres::PgStore;
 use crate::postgres::error::PgResult;
 use crate::postgres::rows::ms;
+use crate::postgres::tx::retried;
 use crate::{CLIENT_TOKEN_TTL_MS, StoreError};
 
 /// Takes the claim for `resource_id` (the id the create is about to use):
@@ -81,9 +82,11 @@ async fn store(conn: &mut PgConnection, claim: &RequestClaim, resource_id: &str)
 }
 
 /// The oldest claims first, `limit` at a time, from the front of the
-/// claimed-time index, deleted by primary key. Binds: cutoff, limit.
+/// claimed-time index, deleted by primary key. `claimed_ms < $1` is checked
+/// again on the row itself: a claim renewed by a create meanwhile is
+/// re-read by the DELETE and kept. Binds: cutoff, limit.
 pub(super) const FORGET_SQL: &str = "DELETE FROM chime_request_claims \
-     WHERE (account_id, operation, token) IN (SELECT account_id, operation, token \
+     WHERE claimed_ms < $1 AND (account_id, operation, token) IN (SELECT account_id, operation, token \
      FROM chime_request_claims WHERE claimed_ms < $1 ORDER BY claimed_ms LIMIT $2)";
 
 impl PgStore {
@@ -100,11 +103,13 @@ impl PgStore {
         cutoff: Timestamp,
         limit: u32,
     ) -> PgResult<u64> {
-        let done = sqlx::query(FORGET_SQL)
-            .bind(ms(cutoff))
-            .bind(i64::from(limit))
-            .execute(&self.pool)
-            .await?;
+        let done = retried!({
+            Ok(sqlx::query(FORGET_SQL)
+                .bind(ms(cutoff))
+                .bind(i64::from(limit))
+                .execute(&self.pool)
+                .await?)
+        })?;
         Ok(done.rows_affected())
     }
 }

@@ -15,7 +15,7 @@ use crate::chime::{
 use crate::postgres::PgStore;
 use crate::postgres::error::{PgError, PgResult, is_unique_violation};
 use crate::postgres::rows::{all, ms, to_json};
-use crate::postgres::tx::serializable;
+use crate::postgres::tx::{retried, serializable};
 
 impl PgStore {
     pub(super) async fn create_app_instance_impl(
@@ -85,10 +85,14 @@ impl PgStore {
     /// Users, channels, admins and everything hanging off them go by ON
     /// DELETE CASCADE in the same statement.
     pub(super) async fn delete_app_instance_impl(&self, app_instance_seq: i64) -> PgResult<bool> {
-        let done = sqlx::query("DELETE FROM chime_app_instances WHERE seq = $1")
-            .bind(app_instance_seq)
-            .execute(&self.pool)
-            .await?;
+        let done = retried!({
+            Ok(
+                sqlx::query("DELETE FROM chime_app_instances WHERE seq = $1")
+                    .bind(app_instance_seq)
+                    .execute(&self.pool)
+                    .await?,
+            )
+        })?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -181,10 +185,12 @@ impl PgStore {
     /// roles and bans go by ON DELETE CASCADE; messages keep their sender
     /// snapshot.
     pub(super) async fn delete_app_instance_user_impl(&self, user_seq: i64) -> PgResult<bool> {
-        let done = sqlx::query("DELETE FROM chime_users WHERE seq = $1")
-            .bind(user_seq)
-            .execute(&self.pool)
-            .await?;
+        let done = retried!({
+            Ok(sqlx::query("DELETE FROM chime_users WHERE seq = $1")
+                .bind(user_seq)
+                .execute(&self.pool)
+                .await?)
+        })?;
         Ok(done.rows_affected() > 0)
     }
 

@@ -14,7 +14,7 @@ use crate::chime::{
 use crate::postgres::PgStore;
 use crate::postgres::error::{PgError, PgResult, is_unique_violation};
 use crate::postgres::rows::{all, ms};
-use crate::postgres::tx::serializable;
+use crate::postgres::tx::{retried, serializable};
 
 impl PgStore {
     /// Four indexed reads decide every outcome, then one insert adds the
@@ -99,12 +99,15 @@ impl PgStore {
         channel_seq: i64,
         user_seq: i64,
     ) -> PgResult<bool> {
-        let done =
-            sqlx::query("DELETE FROM chime_memberships WHERE channel_seq = $1 AND user_seq = $2")
-                .bind(channel_seq)
-                .bind(user_seq)
-                .execute(&self.pool)
-                .await?;
+        let done = retried!({
+            Ok(sqlx::query(
+                "DELETE FROM chime_memberships WHERE channel_seq = $1 AND user_seq = $2",
+            )
+            .bind(channel_seq)
+            .bind(user_seq)
+            .execute(&self.pool)
+            .await?)
+        })?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -120,17 +123,19 @@ impl PgStore {
         updated: Timestamp,
     ) -> PgResult<bool> {
         let (allow, rule) = push_preference_columns(preference);
-        let done = sqlx::query(
-            "UPDATE chime_memberships SET push_allow = $1, push_filter_rule = $2, \
+        let done = retried!({
+            Ok(sqlx::query(
+                "UPDATE chime_memberships SET push_allow = $1, push_filter_rule = $2, \
              updated_ms = $3 WHERE channel_seq = $4 AND user_seq = $5",
-        )
-        .bind(allow)
-        .bind(rule)
-        .bind(ms(updated))
-        .bind(channel_seq)
-        .bind(user_seq)
-        .execute(&self.pool)
-        .await?;
+            )
+            .bind(allow)
+            .bind(rule)
+            .bind(ms(updated))
+            .bind(channel_seq)
+            .bind(user_seq)
+            .execute(&self.pool)
+            .await?)
+        })?;
         Ok(done.rows_affected() > 0)
     }
 }

@@ -15,7 +15,7 @@ use crate::chime::{
 use crate::postgres::PgStore;
 use crate::postgres::error::PgResult;
 use crate::postgres::rows::{all, ms, to_json};
-use crate::postgres::tx::serializable;
+use crate::postgres::tx::{retried, serializable};
 
 /// Persistent messages of the channel in the query's order and bounds,
 /// after the cursor.
@@ -69,9 +69,11 @@ pub(super) fn push_list_messages(
 }
 
 impl PgStore {
-    /// Claim, last-message time, message and deliveries in one
-    /// SERIALIZABLE transaction. Every send to a channel updates the
-    /// channel's row, so concurrent sends to one channel take turns there.
+    /// Claim, message and deliveries in one SERIALIZABLE transaction, which
+    /// only reads the channel's row: concurrent sends to one channel do not
+    /// conflict. The channel's last-message time is raised after the
+    /// commit, in a statement of its own (at READ COMMITTED a concurrent
+    /// one waits for the row instead of failing the send), never lowered.
     pub(super) async fn send_message_impl(
         &self,
         new: NewMessage,
@@ -87,17 +89,18 @@ impl PgStore {
         );
         let attributes = to_json(&new.attributes)?;
         let push = new.push.as_ref();
-        serializable!(self, |tx| {
+        let sent = serializable!(self, |tx| {
             if let Some(resource_id) = claims::take(tx, &claim, &new.message_id).await? {
                 return Ok(Created::Replayed { resource_id });
             }
-            let touched =
-                sqlx::query("UPDATE chime_channels SET last_message_ms = $1 WHERE seq = $2")
-                    .bind(ms(new.created))
+            // A delete of the channel committing meanwhile fails the
+            // message's foreign-key check, and so the transaction.
+            let exists: Option<i64> =
+                sqlx::query_scalar("SELECT seq FROM chime_channels WHERE seq = $1")
                     .bind(new.channel_seq)
-                    .execute(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await?;
-            if touched.rows_affected() == 0 {
+            if exists.is_none() {
                 return Err(StoreError::Gone(format!(
                     "channel {} no longer exists",
                     new.channel_seq
@@ -156,7 +159,35 @@ impl PgStore {
             let created = rows::message(&row)?;
             insert_deliveries(tx, &current, new.created).await?;
             Created::New(created)
-        })
+        })?;
+        if matches!(sent, Created::New(_)) {
+            self.raise_last_message_time(new.channel_seq, new.created)
+                .await;
+        }
+        Ok(sent)
+    }
+
+    /// Best effort: the message is committed whatever happens here, and
+    /// the time is informational, so a failure is logged, not returned
+    /// (which would invite a duplicate send).
+    async fn raise_last_message_time(&self, channel_seq: i64, at: jiff::Timestamp) {
+        let raised = retried!({
+            Ok(sqlx::query(
+                "UPDATE chime_channels \
+                 SET last_message_ms = GREATEST(COALESCE(last_message_ms, $1), $1) WHERE seq = $2",
+            )
+            .bind(ms(at))
+            .bind(channel_seq)
+            .execute(&self.pool)
+            .await?)
+        });
+        if let Err(error) = raised {
+            tracing::warn!(
+                channel_seq,
+                ?error,
+                "channel's last-message time not raised"
+            );
+        }
     }
 
     pub(super) async fn get_message_impl(

@@ -12,7 +12,7 @@ use crate::chime::{AddOutcome, BanRecord, IdentitySnapshot, ModeratorRecord};
 use crate::postgres::PgStore;
 use crate::postgres::error::PgResult;
 use crate::postgres::rows::{all, ms};
-use crate::postgres::tx::serializable;
+use crate::postgres::tx::{retried, serializable};
 
 impl PgStore {
     /// `Gone` when the channel was deleted meanwhile, as for every write
@@ -167,11 +167,13 @@ impl PgStore {
             "DELETE FROM {} WHERE channel_seq = $1 AND user_seq = $2",
             role.table()
         );
-        let done = sqlx::query(&sql)
-            .bind(channel_seq)
-            .bind(user_seq)
-            .execute(&self.pool)
-            .await?;
+        let done = retried!({
+            Ok(sqlx::query(&sql)
+                .bind(channel_seq)
+                .bind(user_seq)
+                .execute(&self.pool)
+                .await?)
+        })?;
         Ok(done.rows_affected() > 0)
     }
 }
