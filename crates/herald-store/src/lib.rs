@@ -8,8 +8,10 @@
 
 pub mod chime;
 pub mod conformance;
+mod db_error;
 pub mod model;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -7,6 +7,7 @@
 //! the membership's removal, a message and its delivery records.
 
 mod model;
+pub(crate) mod rows;
 
 use async_trait::async_trait;
 use jiff::Timestamp;

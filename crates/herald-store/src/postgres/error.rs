@@ -1,7 +1,8 @@
-//! PostgreSQL errors: which ones a write transaction retries, and how the
-//! rest become [`StoreError`]s.
+//! PostgreSQL errors: which ones a write transaction retries; the rest
+//! become [`StoreError`]s as on every engine ([`db_err`]).
 
 use crate::StoreError;
+use crate::db_error::db_err;
 
 /// SQLSTATEs that mean "this transaction lost a race; run it again":
 /// serialization_failure and deadlock_detected.
@@ -48,30 +49,4 @@ impl PgError {
             PgError::Store(e) => e,
         }
     }
-}
-
-/// Undecodable values are damage or a bug (`Corrupt`); a write referring
-/// to a row deleted meanwhile is `Gone`; anything else means the database
-/// could not do the work (`Unavailable`: unreachable, timed out, …).
-pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
-    match e {
-        sqlx::Error::ColumnDecode { .. }
-        | sqlx::Error::Decode(_)
-        | sqlx::Error::ColumnNotFound(_)
-        | sqlx::Error::ColumnIndexOutOfBounds { .. }
-        | sqlx::Error::TypeNotFound { .. } => StoreError::Corrupt(e.to_string()),
-        ref other
-            if other
-                .as_database_error()
-                .is_some_and(|d| d.is_foreign_key_violation()) =>
-        {
-            StoreError::Gone(other.to_string())
-        }
-        other => StoreError::Unavailable(other.to_string()),
-    }
-}
-
-pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .is_some_and(|d| d.is_unique_violation())
 }

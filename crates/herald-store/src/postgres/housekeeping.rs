@@ -5,8 +5,8 @@ use jiff::Timestamp;
 
 use super::PgStore;
 use super::error::PgResult;
-use super::rows::ms;
 use crate::postgres::tx::retried;
+use crate::rows::ms;
 
 impl PgStore {
     /// Cascades take each notification's recipients, statuses, tags and

@@ -2,11 +2,11 @@
 //! `seq` inside.
 
 use super::PgStore;
-use super::connect_rows::{self, INSTANCE_COLUMNS};
-use super::error::{PgResult, is_unique_violation};
+use super::error::PgResult;
 use super::nul::text;
-use super::rows::{self, ms, to_json};
+use crate::db_error::is_unique_violation;
 use crate::postgres::tx::retried;
+use crate::rows::{self, INSTANCE_COLUMNS, ms, to_json};
 use crate::{InstanceRecord, NewInstance, StoreError};
 
 impl PgStore {
@@ -32,7 +32,7 @@ impl PgStore {
             .fetch_one(&self.pool)
             .await;
         match row {
-            Ok(row) => Ok(connect_rows::instance(&row)?),
+            Ok(row) => Ok(rows::instance(&row)?),
             Err(e) if is_unique_violation(&e) => {
                 Err(StoreError::Conflict(format!("instance {} exists", instance.id)).into())
             }
@@ -52,7 +52,7 @@ impl PgStore {
             .bind(text(id))
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.as_ref().map(connect_rows::instance).transpose()?)
+        Ok(row.as_ref().map(rows::instance).transpose()?)
     }
 
     pub(super) async fn list_instances_impl(
@@ -71,7 +71,7 @@ impl PgStore {
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows::all(&found, connect_rows::instance)?)
+        Ok(rows::all(&found, rows::instance)?)
     }
 
     /// Users, notifications and everything hanging off them go by ON DELETE

@@ -9,7 +9,6 @@
 //! and the pool reconnects by itself when it returns.
 
 mod chime;
-mod connect_rows;
 mod error;
 mod housekeeping;
 mod instances;
@@ -17,7 +16,6 @@ mod notifications;
 mod nul;
 #[doc(hidden)]
 pub mod plans;
-mod rows;
 pub mod scratch;
 mod search;
 mod store;
@@ -33,8 +31,9 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection, Postgres, Transaction};
 
+use crate::db_error::db_err;
 use crate::{StoreError, StoreResult};
-use error::{PgError, PgResult, db_err};
+use error::{PgError, PgResult};
 
 #[doc(hidden)]
 pub use chime::ExplainTarget;

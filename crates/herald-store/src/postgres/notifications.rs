@@ -7,11 +7,11 @@ use jiff::Timestamp;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::PgStore;
-use super::connect_rows::{self, NOTIFICATION_COLUMNS};
-use super::error::{PgError, PgResult, is_unique_violation};
+use super::error::{PgError, PgResult};
 use super::nul::{self, text};
-use super::rows::{self, ms, to_json};
 use super::tx::{retried, serializable};
+use crate::db_error::is_unique_violation;
+use crate::rows::{self, NOTIFICATION_COLUMNS, ms, to_json};
 use crate::{
     Content, CreateOutcome, CreatedCursor, NewNotification, Notification, Tags, fold_case,
 };
@@ -94,7 +94,7 @@ impl PgStore {
         let mut qb = QueryBuilder::new("");
         push_get(&mut qb, instance_seq, notification_id);
         let row = qb.build().fetch_optional(&self.pool).await?;
-        Ok(row.as_ref().map(connect_rows::notification).transpose()?)
+        Ok(row.as_ref().map(rows::notification).transpose()?)
     }
 
     pub(super) async fn list_notifications_impl(
@@ -107,7 +107,7 @@ impl PgStore {
         let mut qb = QueryBuilder::new("");
         push_list(&mut qb, instance_seq, now, after, limit);
         let found = qb.build().fetch_all(&self.pool).await?;
-        Ok(rows::all(&found, connect_rows::notification)?)
+        Ok(rows::all(&found, rows::notification)?)
     }
 
     /// The row and its content search texts change together.
@@ -136,7 +136,7 @@ impl PgStore {
             let Some(row) = row else {
                 return Ok(None);
             };
-            let updated = connect_rows::notification(&row)?;
+            let updated = rows::notification(&row)?;
             sqlx::query("DELETE FROM search_texts WHERE notification_seq = $1 AND field = $2")
                 .bind(updated.seq)
                 .bind(FIELD_CONTENT)
@@ -260,7 +260,7 @@ async fn insert_notification(
                 e.into()
             }
         })?;
-    Ok(connect_rows::notification(&row)?)
+    Ok(rows::notification(&row)?)
 }
 
 async fn insert_recipients(

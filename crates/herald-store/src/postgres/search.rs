@@ -8,11 +8,10 @@ use jiff::Timestamp;
 use sqlx::{Postgres, QueryBuilder};
 
 use super::PgStore;
-use super::connect_rows::{self, NOTIFICATION_COLUMNS};
 use super::error::PgResult;
 use super::notifications::{FIELD_CONTENT, FIELD_ID, push_created_keyset};
 use super::nul;
-use super::rows::{self, ms};
+use crate::rows::{self, NOTIFICATION_COLUMNS, ms};
 use crate::{
     Comparison, CreatedCursor, SearchExpr, SearchField, SearchPage, SearchQuery, StoreError,
     TagFilter,
@@ -45,7 +44,7 @@ impl PgStore {
         tx.commit().await?;
 
         Ok(SearchPage {
-            notifications: rows::all(&found, connect_rows::notification)?,
+            notifications: rows::all(&found, rows::notification)?,
             total: u64::try_from(total)
                 .map_err(|_| StoreError::Corrupt(format!("negative count {total}")))?,
         })

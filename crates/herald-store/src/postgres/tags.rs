@@ -5,8 +5,8 @@ use super::PgStore;
 use super::error::PgResult;
 use super::notifications::insert_tags;
 use super::nul::text;
-use super::rows::{from_json, to_json};
 use super::tx::serializable;
+use crate::rows::{from_json, to_json};
 use crate::{TagUpdateOutcome, Tags};
 
 impl PgStore {

@@ -4,11 +4,10 @@ use jiff::Timestamp;
 use sqlx::{Postgres, QueryBuilder};
 
 use super::PgStore;
-use super::connect_rows::{self, NOTIFICATION_COLUMNS};
 use super::error::PgResult;
 use super::nul::{self, text};
-use super::rows::{self, ms, timestamp};
 use super::tx::serializable;
+use crate::rows::{self, NOTIFICATION_COLUMNS, ms, timestamp};
 use crate::{StatusOutcome, StatusWrite, UserListCursor, UserNotification};
 
 impl PgStore {
@@ -23,7 +22,7 @@ impl PgStore {
         let mut qb = QueryBuilder::new("");
         push_user_listing(&mut qb, instance_seq, user_seq, now, after, limit);
         let found = qb.build().fetch_all(&self.pool).await?;
-        Ok(rows::all(&found, connect_rows::user_notification)?)
+        Ok(rows::all(&found, rows::user_notification)?)
     }
 
     /// Check and write in one SERIALIZABLE transaction: of two writes

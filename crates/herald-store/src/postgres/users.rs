@@ -1,11 +1,11 @@
 //! Users of an instance.
 
 use super::PgStore;
-use super::connect_rows::{self, USER_COLUMNS};
-use super::error::{PgError, PgResult, is_unique_violation};
+use super::error::{PgError, PgResult};
 use super::nul::{self, text};
-use super::rows::{self, ms, to_json};
+use crate::db_error::is_unique_violation;
 use crate::postgres::tx::retried;
+use crate::rows::{self, USER_COLUMNS, ms, to_json};
 use crate::{NewUser, StoreError, UserRecord};
 
 impl PgStore {
@@ -28,7 +28,7 @@ impl PgStore {
             .fetch_one(&self.pool)
             .await
             .map_err(|e| unique_conflict(e, &user))?;
-        Ok(connect_rows::user(&row)?)
+        Ok(rows::user(&row)?)
     }
 
     pub(super) async fn get_user_impl(
@@ -42,7 +42,7 @@ impl PgStore {
             .bind(text(user_id))
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.as_ref().map(connect_rows::user).transpose()?)
+        Ok(row.as_ref().map(rows::user).transpose()?)
     }
 
     /// One statement whatever the number of ids: they travel as one array.
@@ -64,7 +64,7 @@ impl PgStore {
             .bind(ids)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows::all(&found, connect_rows::user)?)
+        Ok(rows::all(&found, rows::user)?)
     }
 
     pub(super) async fn list_users_impl(
@@ -83,7 +83,7 @@ impl PgStore {
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows::all(&found, connect_rows::user)?)
+        Ok(rows::all(&found, rows::user)?)
     }
 
     /// The user's recipient rows and statuses go by ON DELETE CASCADE.

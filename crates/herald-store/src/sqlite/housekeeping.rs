@@ -4,8 +4,9 @@
 use jiff::Timestamp;
 
 use super::SqliteStore;
-use super::rows::{db_err, ms};
 use crate::StoreResult;
+use crate::db_error::db_err;
+use crate::rows::ms;
 
 impl SqliteStore {
     /// Cascades take each notification's recipients, statuses, tags and

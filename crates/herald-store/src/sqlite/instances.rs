@@ -2,7 +2,8 @@
 //! `seq` inside.
 
 use super::SqliteStore;
-use super::rows::{self, INSTANCE_COLUMNS, db_err, is_unique_violation, ms, to_json};
+use crate::db_error::{db_err, is_unique_violation};
+use crate::rows::{self, INSTANCE_COLUMNS, ms, to_json};
 use crate::{InstanceRecord, NewInstance, StoreError, StoreResult};
 
 impl SqliteStore {

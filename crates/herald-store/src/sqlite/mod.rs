@@ -8,7 +8,6 @@ mod chime;
 mod housekeeping;
 mod instances;
 mod notifications;
-mod rows;
 mod search;
 mod tags;
 mod user_view;
@@ -23,12 +22,12 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use crate::db_error::db_err;
 use crate::{
     Content, CreateOutcome, CreatedCursor, InstanceRecord, NewInstance, NewNotification, NewUser,
     Notification, SearchPage, SearchQuery, StatusOutcome, StatusWrite, Store, StoreError,
     StoreResult, TagUpdateOutcome, Tags, UserListCursor, UserNotification, UserRecord,
 };
-use rows::db_err;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 

@@ -7,7 +7,8 @@ use jiff::Timestamp;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::SqliteStore;
-use super::rows::{self, NOTIFICATION_COLUMNS, db_err, ms, to_json};
+use crate::db_error::db_err;
+use crate::rows::{self, NOTIFICATION_COLUMNS, ms, to_json};
 use crate::{
     Content, CreateOutcome, CreatedCursor, NewNotification, Notification, StoreError, StoreResult,
     Tags, fold_case,

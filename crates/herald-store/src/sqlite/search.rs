@@ -9,7 +9,8 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use super::SqliteStore;
 use super::notifications::{FIELD_CONTENT, FIELD_ID, push_created_keyset};
-use super::rows::{self, NOTIFICATION_COLUMNS, db_err, ms};
+use crate::db_error::db_err;
+use crate::rows::{self, NOTIFICATION_COLUMNS, ms};
 use crate::{
     Comparison, CreatedCursor, SearchExpr, SearchField, SearchPage, SearchQuery, StoreError,
     StoreResult, TagFilter,

@@ -3,7 +3,8 @@
 
 use super::SqliteStore;
 use super::notifications::{BEGIN_WRITE, insert_tags};
-use super::rows::{db_err, to_json};
+use crate::db_error::db_err;
+use crate::rows::to_json;
 use crate::{StoreError, StoreResult, TagUpdateOutcome, Tags};
 
 impl SqliteStore {

@@ -5,7 +5,8 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use super::SqliteStore;
 use super::notifications::BEGIN_WRITE;
-use super::rows::{self, NOTIFICATION_COLUMNS, db_err, ms, timestamp};
+use crate::db_error::db_err;
+use crate::rows::{self, NOTIFICATION_COLUMNS, ms, timestamp};
 use crate::{StatusOutcome, StatusWrite, StoreResult, UserListCursor, UserNotification};
 
 impl SqliteStore {

@@ -3,7 +3,8 @@
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::SqliteStore;
-use super::rows::{self, USER_COLUMNS, db_err, is_unique_violation, ms, to_json};
+use crate::db_error::{db_err, is_unique_violation};
+use crate::rows::{self, USER_COLUMNS, ms, to_json};
 use crate::{NewUser, StoreError, StoreResult, UserRecord};
 
 /// Ids per `IN (…)` list: callers pass at most 200; larger inputs are split

@@ -17,12 +17,12 @@
 
 use serde::Deserialize;
 
-use super::rows::preference_of;
 use crate::StoreError;
+use crate::chime::rows::preference_of;
 use crate::chime::{AppInstanceUserRecord, PushCandidate, PushEndpoint};
 use crate::postgres::PgStore;
 use crate::postgres::error::PgResult;
-use crate::postgres::rows::timestamp;
+use crate::rows::timestamp;
 
 /// One (member, endpoint) pair, or a member without a pushable endpoint
 /// (the endpoint columns null). The JSON array's element order is

@@ -8,16 +8,16 @@ use super::claims;
 use super::identity::{conflict, users_in};
 use super::memberships::insert_memberships;
 use super::moderation::insert_moderators;
-use super::rows::{self, CHANNEL_COLUMNS};
 use crate::StoreError;
+use crate::chime::rows::{self, CHANNEL_COLUMNS};
 use crate::chime::{
     ChannelPrivacy, ChannelRecord, ChannelStanding, Created, MembershipType, NewChannel,
     RequestClaim,
 };
 use crate::postgres::PgStore;
 use crate::postgres::error::PgResult;
-use crate::postgres::rows::{all, ms, to_json};
 use crate::postgres::tx::{retried, serializable};
+use crate::rows::{all, ms, to_json};
 
 /// Four point lookups on unique indexes, in one statement so that the
 /// answer is one snapshot. Binds: channel, user, app instance.

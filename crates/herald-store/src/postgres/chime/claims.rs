@@ -14,8 +14,8 @@ use sqlx::PgConnection;
 use crate::chime::RequestClaim;
 use crate::postgres::PgStore;
 use crate::postgres::error::PgResult;
-use crate::postgres::rows::ms;
 use crate::postgres::tx::retried;
+use crate::rows::ms;
 use crate::{CLIENT_TOKEN_TTL_MS, StoreError};
 
 /// Takes the claim for `resource_id` (the id the create is about to use):

@@ -5,11 +5,11 @@ use jiff::Timestamp;
 use sqlx::PgConnection;
 
 use super::identity::conflict;
-use super::rows::{self, DELIVERY_COLUMNS};
+use crate::chime::rows::{self, DELIVERY_COLUMNS};
 use crate::chime::{DeliveryRecord, DeliveryState, NewDelivery};
 use crate::postgres::PgStore;
 use crate::postgres::error::PgResult;
-use crate::postgres::rows::{all, get, ms};
+use crate::rows::{all, get, ms};
 
 /// Binds: channel ARN, message id.
 pub(super) fn list_deliveries_sql() -> String {

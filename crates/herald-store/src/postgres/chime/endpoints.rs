@@ -4,12 +4,12 @@ use jiff::Timestamp;
 
 use super::claims;
 use super::identity::conflict;
-use super::rows::{self, ENDPOINT_COLUMNS};
+use crate::chime::rows::{self, ENDPOINT_COLUMNS};
 use crate::chime::{Created, EndpointRecord, EndpointUpdate, NewEndpoint, RequestClaim};
 use crate::postgres::PgStore;
 use crate::postgres::error::PgResult;
-use crate::postgres::rows::{all, ms};
 use crate::postgres::tx::serializable;
+use crate::rows::{all, ms};
 
 impl PgStore {
     pub(super) async fn register_endpoint_impl(

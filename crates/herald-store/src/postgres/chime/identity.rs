@@ -6,16 +6,17 @@ use jiff::Timestamp;
 use sqlx::PgConnection;
 
 use super::claims;
-use super::rows::{self, APP_INSTANCE_COLUMNS, USER_COLUMNS, USER_RETURNING};
 use crate::StoreError;
+use crate::chime::rows::{self, APP_INSTANCE_COLUMNS, USER_COLUMNS, USER_RETURNING};
 use crate::chime::{
     AdminRecord, AppInstanceRecord, AppInstanceUserRecord, Created, NewAppInstance,
     NewAppInstanceUser, RequestClaim,
 };
+use crate::db_error::is_unique_violation;
 use crate::postgres::PgStore;
-use crate::postgres::error::{PgError, PgResult, is_unique_violation};
-use crate::postgres::rows::{all, ms, to_json};
+use crate::postgres::error::{PgError, PgResult};
 use crate::postgres::tx::{retried, serializable};
+use crate::rows::{all, ms, to_json};
 
 impl PgStore {
     pub(super) async fn create_app_instance_impl(

@@ -7,14 +7,15 @@ use sqlx::PgConnection;
 
 use super::channels::live_channel;
 use super::identity::users_in;
-use super::rows::{self, MEMBERSHIP_COLUMNS, USER_COLUMNS, push_preference_columns};
+use crate::chime::rows::{self, MEMBERSHIP_COLUMNS, USER_COLUMNS, push_preference_columns};
 use crate::chime::{
     AddOutcome, IdentitySnapshot, MembershipRecord, MembershipType, PushPreference,
 };
+use crate::db_error::is_unique_violation;
 use crate::postgres::PgStore;
-use crate::postgres::error::{PgError, PgResult, is_unique_violation};
-use crate::postgres::rows::{all, ms};
+use crate::postgres::error::{PgError, PgResult};
 use crate::postgres::tx::{retried, serializable};
+use crate::rows::{all, ms};
 
 impl PgStore {
     /// Four indexed reads decide every outcome, then one insert adds the

@@ -7,15 +7,15 @@ use sqlx::{Postgres, QueryBuilder};
 use super::claims;
 use super::deliveries::insert_deliveries;
 use super::identity::conflict;
-use super::rows::{self, MESSAGE_COLUMNS};
 use crate::StoreError;
+use crate::chime::rows::{self, MESSAGE_COLUMNS};
 use crate::chime::{
     Created, MessageCursor, MessageQuery, MessageRecord, NewDelivery, NewMessage, RequestClaim,
 };
 use crate::postgres::PgStore;
 use crate::postgres::error::PgResult;
-use crate::postgres::rows::{all, ms, to_json};
 use crate::postgres::tx::{retried, serializable};
+use crate::rows::{all, ms, to_json};
 
 /// Persistent messages of the channel in the query's order and bounds,
 /// after the cursor.

@@ -15,7 +15,6 @@ mod memberships;
 mod messages;
 mod moderation;
 mod plans;
-mod rows;
 
 use async_trait::async_trait;
 use jiff::Timestamp;

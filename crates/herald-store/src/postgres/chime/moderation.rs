@@ -6,13 +6,13 @@ use sqlx::PgConnection;
 use super::channels::live_channel;
 use super::identity::user_in;
 use super::memberships::{Role, in_channel, raced};
-use super::rows::{self, ROLE_COLUMNS, USER_COLUMNS};
 use crate::StoreError;
+use crate::chime::rows::{self, ROLE_COLUMNS, USER_COLUMNS};
 use crate::chime::{AddOutcome, BanRecord, IdentitySnapshot, ModeratorRecord};
 use crate::postgres::PgStore;
 use crate::postgres::error::PgResult;
-use crate::postgres::rows::{all, ms};
 use crate::postgres::tx::{retried, serializable};
+use crate::rows::{all, ms};
 
 impl PgStore {
     /// `Gone` when the channel was deleted meanwhile, as for every write

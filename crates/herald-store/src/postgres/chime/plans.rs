@@ -16,7 +16,7 @@ use super::messages::push_list_messages;
 use crate::chime::{MembershipType, MessageCursor, MessageQuery};
 use crate::postgres::PgStore;
 use crate::postgres::error::PgResult;
-use crate::postgres::rows::ms;
+use crate::rows::ms;
 use crate::{StoreError, StoreResult};
 
 const EXPLAIN: &str = "EXPLAIN (FORMAT JSON) ";

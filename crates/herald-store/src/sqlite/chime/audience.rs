@@ -9,10 +9,11 @@
 
 use serde::Deserialize;
 
-use super::rows::preference_of;
+use crate::chime::rows::preference_of;
 use crate::chime::{AppInstanceUserRecord, PushCandidate, PushEndpoint};
+use crate::db_error::db_err;
+use crate::rows::timestamp;
 use crate::sqlite::SqliteStore;
-use crate::sqlite::rows::{db_err, timestamp};
 use crate::{StoreError, StoreResult};
 
 /// One (member, endpoint) pair, or a member without a pushable endpoint

@@ -8,14 +8,15 @@ use super::claims;
 use super::identity::{conflict, users_in};
 use super::memberships::insert_memberships;
 use super::moderation::insert_moderators;
-use super::rows::{self, CHANNEL_COLUMNS};
+use crate::chime::rows::{self, CHANNEL_COLUMNS};
 use crate::chime::{
     ChannelPrivacy, ChannelRecord, ChannelStanding, Created, MembershipType, NewChannel,
     RequestClaim,
 };
+use crate::db_error::db_err;
+use crate::rows::{all, ms, to_json};
 use crate::sqlite::SqliteStore;
 use crate::sqlite::notifications::BEGIN_WRITE;
-use crate::sqlite::rows::{all, db_err, ms, to_json};
 use crate::{StoreError, StoreResult};
 
 /// Four point lookups on unique indexes, in one statement so that the

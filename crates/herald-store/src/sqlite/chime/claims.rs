@@ -6,8 +6,9 @@ use jiff::Timestamp;
 use sqlx::SqliteConnection;
 
 use crate::chime::RequestClaim;
+use crate::db_error::db_err;
+use crate::rows::ms;
 use crate::sqlite::SqliteStore;
-use crate::sqlite::rows::{db_err, ms};
 use crate::{CLIENT_TOKEN_TTL_MS, StoreError, StoreResult};
 
 /// The id the claim's first request created, when this is a replay of it;

@@ -4,13 +4,14 @@
 use jiff::Timestamp;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use super::rows::{self, DELIVERY_COLUMNS};
 use super::{IN_CHUNK, INSERT_CHUNK};
 use crate::StoreResult;
+use crate::chime::rows::{self, DELIVERY_COLUMNS};
 use crate::chime::{DeliveryRecord, DeliveryState, NewDelivery};
+use crate::db_error::db_err;
+use crate::rows::{all, ms};
 use crate::sqlite::SqliteStore;
 use crate::sqlite::notifications::BEGIN_WRITE;
-use crate::sqlite::rows::{all, db_err, ms};
 
 /// Binds: channel ARN, message id.
 pub(super) fn list_deliveries_sql() -> String {

@@ -4,12 +4,13 @@ use jiff::Timestamp;
 
 use super::claims;
 use super::identity::conflict;
-use super::rows::{self, ENDPOINT_COLUMNS};
 use crate::StoreResult;
+use crate::chime::rows::{self, ENDPOINT_COLUMNS};
 use crate::chime::{Created, EndpointRecord, EndpointUpdate, NewEndpoint, RequestClaim};
+use crate::db_error::db_err;
+use crate::rows::{all, ms};
 use crate::sqlite::SqliteStore;
 use crate::sqlite::notifications::BEGIN_WRITE;
-use crate::sqlite::rows::{all, db_err, ms};
 
 impl SqliteStore {
     pub(super) async fn register_endpoint_impl(

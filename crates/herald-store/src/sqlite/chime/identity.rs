@@ -5,15 +5,16 @@ use std::collections::HashSet;
 use jiff::Timestamp;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use super::rows::{self, APP_INSTANCE_COLUMNS, USER_COLUMNS, USER_RETURNING};
 use super::{IN_CHUNK, claims};
+use crate::chime::rows::{self, APP_INSTANCE_COLUMNS, USER_COLUMNS, USER_RETURNING};
 use crate::chime::{
     AdminRecord, AppInstanceRecord, AppInstanceUserRecord, Created, NewAppInstance,
     NewAppInstanceUser, RequestClaim,
 };
+use crate::db_error::{db_err, is_unique_violation};
+use crate::rows::{all, ms, to_json};
 use crate::sqlite::SqliteStore;
 use crate::sqlite::notifications::BEGIN_WRITE;
-use crate::sqlite::rows::{all, db_err, is_unique_violation, ms, to_json};
 use crate::{StoreError, StoreResult};
 
 impl SqliteStore {

@@ -7,15 +7,16 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::channels::live_channel;
 use super::identity::users_in;
-use super::rows::{self, MEMBERSHIP_COLUMNS, USER_COLUMNS, push_preference_columns};
 use super::{IN_CHUNK, INSERT_CHUNK};
 use crate::StoreResult;
+use crate::chime::rows::{self, MEMBERSHIP_COLUMNS, USER_COLUMNS, push_preference_columns};
 use crate::chime::{
     AddOutcome, IdentitySnapshot, MembershipRecord, MembershipType, PushPreference,
 };
+use crate::db_error::db_err;
+use crate::rows::{all, ms};
 use crate::sqlite::SqliteStore;
 use crate::sqlite::notifications::BEGIN_WRITE;
-use crate::sqlite::rows::{all, db_err, ms};
 
 impl SqliteStore {
     /// A constant number of indexed reads (per chunk of users) decides

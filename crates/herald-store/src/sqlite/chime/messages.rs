@@ -7,13 +7,14 @@ use sqlx::{QueryBuilder, Sqlite};
 use super::claims;
 use super::deliveries::insert_deliveries;
 use super::identity::conflict;
-use super::rows::{self, MESSAGE_COLUMNS};
+use crate::chime::rows::{self, MESSAGE_COLUMNS};
 use crate::chime::{
     Created, MessageCursor, MessageQuery, MessageRecord, NewDelivery, NewMessage, RequestClaim,
 };
+use crate::db_error::db_err;
+use crate::rows::{all, ms, to_json};
 use crate::sqlite::SqliteStore;
 use crate::sqlite::notifications::BEGIN_WRITE;
-use crate::sqlite::rows::{all, db_err, ms, to_json};
 use crate::{StoreError, StoreResult};
 
 /// Persistent messages of the channel in the query's order and bounds,

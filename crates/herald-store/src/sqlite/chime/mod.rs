@@ -13,7 +13,6 @@ mod identity;
 mod memberships;
 mod messages;
 mod moderation;
-mod rows;
 
 #[cfg(test)]
 mod plans;

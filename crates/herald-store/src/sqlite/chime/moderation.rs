@@ -7,11 +7,12 @@ use super::INSERT_CHUNK;
 use super::channels::live_channel;
 use super::identity::user_in;
 use super::memberships::{Role, in_channel};
-use super::rows::{self, ROLE_COLUMNS, USER_COLUMNS};
+use crate::chime::rows::{self, ROLE_COLUMNS, USER_COLUMNS};
 use crate::chime::{AddOutcome, BanRecord, IdentitySnapshot, ModeratorRecord};
+use crate::db_error::db_err;
+use crate::rows::{all, ms};
 use crate::sqlite::SqliteStore;
 use crate::sqlite::notifications::BEGIN_WRITE;
-use crate::sqlite::rows::{all, db_err, ms};
 use crate::{StoreError, StoreResult};
 
 impl SqliteStore {

@@ -1,93 +1,106 @@
-//! Row decoding, JSON columns and error mapping.
+//! Row decoding for every engine. The SQLite and PostgreSQL schemas keep
+//! the same columns under the same names (integers as 64-bit, times as
+//! epoch milliseconds, JSON as text), so one decoder per record serves the
+//! row types of both; each store only says which row it hands over.
 
 use jiff::Timestamp;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sqlx::sqlite::{Sqlite, SqliteRow};
-use sqlx::{Decode, Row, Type};
+use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use crate::{
     InstanceRecord, Notification, Priority, StoreError, StoreResult, UserNotification, UserRecord,
     UserStatus,
 };
 
-/// Columns of `notifications n` in the order [`notification`] expects.
-pub(super) const NOTIFICATION_COLUMNS: &str = "n.seq, n.instance_seq, n.id, n.arn, n.content, \
-     n.urgency, n.recipients, n.broadcast, n.tags, n.created_at, n.expires_at, n.modified_at, \
-     n.modified_region";
+/// A row that yields a `T` from a named column: every sqlx row, for the
+/// types its engine decodes.
+pub(crate) trait Decodes<T>: Row {
+    fn decode_column(&self, column: &str) -> StoreResult<T>;
+}
 
-pub(super) const INSTANCE_COLUMNS: &str = "seq, account_id, id, arn, alias, \
-     identity_management_type, inbound_calls_enabled, outbound_calls_enabled, tags, created_at";
-
-pub(super) const USER_COLUMNS: &str =
-    "seq, instance_seq, id, arn, username, settings, tags, modified_at, modified_region";
-
-/// Undecodable values are damage or a bug (`Corrupt`); anything else the
-/// engine reports means it could not do the work (`Unavailable`).
-pub(super) fn db_err(e: sqlx::Error) -> StoreError {
-    match e {
-        sqlx::Error::ColumnDecode { .. }
-        | sqlx::Error::Decode(_)
-        | sqlx::Error::ColumnNotFound(_)
-        | sqlx::Error::ColumnIndexOutOfBounds { .. }
-        | sqlx::Error::TypeNotFound { .. } => StoreError::Corrupt(e.to_string()),
-        // A write referring to a row deleted meanwhile (a user removed
-        // while a notification to them is created).
-        ref other
-            if other
-                .as_database_error()
-                .is_some_and(|d| d.is_foreign_key_violation()) =>
-        {
-            StoreError::Gone(other.to_string())
-        }
-        other => StoreError::Unavailable(other.to_string()),
+impl<R, T> Decodes<T> for R
+where
+    R: Row,
+    T: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    for<'c> &'c str: ColumnIndex<R>,
+{
+    fn decode_column(&self, column: &str) -> StoreResult<T> {
+        self.try_get(column)
+            .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
     }
 }
 
-pub(super) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .is_some_and(|d| d.is_unique_violation())
+/// The column types Herald's records are made of, as one bound: supertraits
+/// are implied wherever `R: HeraldRow` holds, so a decoder need not repeat
+/// each engine's `Decode` and `Type` bounds.
+pub(crate) trait HeraldRow:
+    Decodes<i64> + Decodes<bool> + Decodes<String> + Decodes<Option<String>> + Decodes<Option<i64>>
+{
 }
 
+impl<R> HeraldRow for R where
+    R: Decodes<i64>
+        + Decodes<bool>
+        + Decodes<String>
+        + Decodes<Option<String>>
+        + Decodes<Option<i64>>
+{
+}
+
+/// Columns of `notifications n` in the order [`notification`] expects.
+pub(crate) const NOTIFICATION_COLUMNS: &str = "n.seq, n.instance_seq, n.id, n.arn, n.content, \
+     n.urgency, n.recipients, n.broadcast, n.tags, n.created_at, n.expires_at, n.modified_at, \
+     n.modified_region";
+
+pub(crate) const INSTANCE_COLUMNS: &str = "seq, account_id, id, arn, alias, \
+     identity_management_type, inbound_calls_enabled, outbound_calls_enabled, tags, created_at";
+
+pub(crate) const USER_COLUMNS: &str =
+    "seq, instance_seq, id, arn, username, settings, tags, modified_at, modified_region";
+
 /// Milliseconds since the epoch, the unit every time column uses.
-pub(super) fn ms(t: Timestamp) -> i64 {
+pub(crate) fn ms(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
-pub(super) fn timestamp(ms: i64, column: &str) -> StoreResult<Timestamp> {
+pub(crate) fn timestamp(ms: i64, column: &str) -> StoreResult<Timestamp> {
     Timestamp::from_millisecond(ms)
         .map_err(|e| StoreError::Corrupt(format!("{column}: {ms} is not a time: {e}")))
 }
 
-pub(super) fn to_json<T: Serialize>(value: &T) -> StoreResult<String> {
+pub(crate) fn to_json<T: Serialize>(value: &T) -> StoreResult<String> {
     // Maps with string keys and plain values always serialise; an error
     // here would be a bug, reported rather than panicking.
     serde_json::to_string(value)
         .map_err(|e| StoreError::Unavailable(format!("cannot encode JSON column: {e}")))
 }
 
-fn from_json<T: DeserializeOwned>(text: &str, column: &str) -> StoreResult<T> {
+pub(crate) fn from_json<T: DeserializeOwned>(text: &str, column: &str) -> StoreResult<T> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 
-pub(super) fn get<'r, T>(row: &'r SqliteRow, column: &str) -> StoreResult<T>
-where
-    T: Decode<'r, Sqlite> + Type<Sqlite>,
-{
-    row.try_get(column)
-        .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+pub(crate) fn get<T>(row: &impl Decodes<T>, column: &str) -> StoreResult<T> {
+    row.decode_column(column)
 }
 
-pub(super) fn get_time(row: &SqliteRow, column: &str) -> StoreResult<Timestamp> {
+pub(crate) fn get_time(row: &impl Decodes<i64>, column: &str) -> StoreResult<Timestamp> {
     timestamp(get(row, column)?, column)
 }
 
-pub(super) fn get_json<T: DeserializeOwned>(row: &SqliteRow, column: &str) -> StoreResult<T> {
+pub(crate) fn get_json<T: DeserializeOwned>(
+    row: &impl Decodes<String>,
+    column: &str,
+) -> StoreResult<T> {
     let text: String = get(row, column)?;
     from_json(&text, column)
 }
 
-pub(super) fn instance(row: &SqliteRow) -> StoreResult<InstanceRecord> {
+pub(crate) fn all<R, T>(rows: &[R], decode: fn(&R) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+    rows.iter().map(decode).collect()
+}
+
+pub(crate) fn instance<R: HeraldRow>(row: &R) -> StoreResult<InstanceRecord> {
     Ok(InstanceRecord {
         seq: get(row, "seq")?,
         account_id: get(row, "account_id")?,
@@ -102,7 +115,7 @@ pub(super) fn instance(row: &SqliteRow) -> StoreResult<InstanceRecord> {
     })
 }
 
-pub(super) fn user(row: &SqliteRow) -> StoreResult<UserRecord> {
+pub(crate) fn user<R: HeraldRow>(row: &R) -> StoreResult<UserRecord> {
     Ok(UserRecord {
         seq: get(row, "seq")?,
         instance_seq: get(row, "instance_seq")?,
@@ -116,7 +129,7 @@ pub(super) fn user(row: &SqliteRow) -> StoreResult<UserRecord> {
     })
 }
 
-pub(super) fn notification(row: &SqliteRow) -> StoreResult<Notification> {
+pub(crate) fn notification<R: HeraldRow>(row: &R) -> StoreResult<Notification> {
     let urgency: i64 = get(row, "urgency")?;
     let priority = Priority::from_urgency(urgency)
         .ok_or_else(|| StoreError::Corrupt(format!("urgency: unknown value {urgency}")))?;
@@ -138,7 +151,7 @@ pub(super) fn notification(row: &SqliteRow) -> StoreResult<Notification> {
 }
 
 /// A notification row followed by a nullable `status` column.
-pub(super) fn user_notification(row: &SqliteRow) -> StoreResult<UserNotification> {
+pub(crate) fn user_notification<R: HeraldRow>(row: &R) -> StoreResult<UserNotification> {
     let status = match get::<Option<String>>(row, "status")? {
         None => UserStatus::Unread,
         Some(text) => UserStatus::parse(&text)
@@ -148,11 +161,4 @@ pub(super) fn user_notification(row: &SqliteRow) -> StoreResult<UserNotification
         notification: notification(row)?,
         status,
     })
-}
-
-pub(super) fn all<T>(
-    rows: &[SqliteRow],
-    decode: fn(&SqliteRow) -> StoreResult<T>,
-) -> StoreResult<Vec<T>> {
-    rows.iter().map(decode).collect()
 }

@@ -1,11 +1,10 @@
-//! Column lists and row decoding for the Chime tables.
+//! Column lists and row decoding for the Chime tables, the same on every
+//! engine (see [`crate::rows`]).
 //!
 //! An AppInstanceUser appears inside many records (memberships, moderators,
 //! bans, admins, push candidates); its columns are always selected from
 //! `chime_users u` under the `u_` aliases of [`USER_COLUMNS`], so one
 //! decoder serves every query.
-
-use sqlx::sqlite::SqliteRow;
 
 use crate::chime::{
     AdminRecord, AppInstanceRecord, AppInstanceUserRecord, BanRecord, ChannelMode, ChannelPrivacy,
@@ -13,66 +12,70 @@ use crate::chime::{
     MembershipRecord, MembershipType, MessageRecord, ModeratorRecord, PushNotification,
     PushPreference, PushType,
 };
-use crate::sqlite::rows::{get, get_json, get_time, timestamp};
+use crate::rows::{Decodes, HeraldRow, get, get_json, get_time, timestamp};
 use crate::{StoreError, StoreResult};
 
-pub(super) const APP_INSTANCE_COLUMNS: &str =
+pub(crate) const APP_INSTANCE_COLUMNS: &str =
     "seq, account_id, id, name, metadata, created_ms, updated_ms";
 
 /// `chime_users u`, aliased for [`user`].
-pub(super) const USER_COLUMNS: &str = "u.seq AS u_seq, u.app_instance_seq AS u_app_instance_seq, \
+pub(crate) const USER_COLUMNS: &str = "u.seq AS u_seq, u.app_instance_seq AS u_app_instance_seq, \
      u.user_id AS u_user_id, u.name AS u_name, u.metadata AS u_metadata, \
      u.created_ms AS u_created_ms, u.updated_ms AS u_updated_ms";
 
 /// [`USER_COLUMNS`] for `RETURNING`, where the table has no alias.
-pub(super) const USER_RETURNING: &str = "seq AS u_seq, app_instance_seq AS u_app_instance_seq, \
+pub(crate) const USER_RETURNING: &str = "seq AS u_seq, app_instance_seq AS u_app_instance_seq, \
      user_id AS u_user_id, name AS u_name, metadata AS u_metadata, \
      created_ms AS u_created_ms, updated_ms AS u_updated_ms";
 
-pub(super) const ENDPOINT_COLUMNS: &str = "seq, user_seq, endpoint_id, name, endpoint_type, \
+pub(crate) const ENDPOINT_COLUMNS: &str = "seq, user_seq, endpoint_id, name, endpoint_type, \
      resource_arn, device_token, voip_device_token, allow_messages, created_ms, updated_ms";
 
-pub(super) const CHANNEL_COLUMNS: &str = "seq, app_instance_seq, channel_id, name, mode, \
+pub(crate) const CHANNEL_COLUMNS: &str = "seq, app_instance_seq, channel_id, name, mode, \
      privacy, metadata, created_by_arn, created_by_name, created_ms, updated_ms, last_message_ms";
 
 /// `chime_memberships m` joined with `chime_users u`.
-pub(super) const MEMBERSHIP_COLUMNS: &str = "m.seq AS seq, m.channel_seq AS channel_seq, \
+pub(crate) const MEMBERSHIP_COLUMNS: &str = "m.seq AS seq, m.channel_seq AS channel_seq, \
      m.type AS type, m.invited_by_arn AS invited_by_arn, m.invited_by_name AS invited_by_name, \
      m.created_ms AS created_ms, m.updated_ms AS updated_ms, m.push_allow AS push_allow, \
      m.push_filter_rule AS push_filter_rule";
 
 /// `chime_moderators r` or `chime_bans r` (same shape) joined with
 /// `chime_users u`.
-pub(super) const ROLE_COLUMNS: &str = "r.seq AS seq, r.channel_seq AS channel_seq, \
+pub(crate) const ROLE_COLUMNS: &str = "r.seq AS seq, r.channel_seq AS channel_seq, \
      r.created_by_arn AS created_by_arn, r.created_by_name AS created_by_name, \
      r.created_ms AS created_ms";
 
-pub(super) const MESSAGE_COLUMNS: &str = "seq, channel_seq, message_id, content, metadata, type, \
+pub(crate) const MESSAGE_COLUMNS: &str = "seq, channel_seq, message_id, content, metadata, type, \
      persistent, content_type, attributes, push_type, push_title, push_body, sender_arn, \
      sender_name, created_ms";
 
-pub(super) const DELIVERY_COLUMNS: &str = "seq, delivery_id, member_arn, endpoint_id, \
+pub(crate) const DELIVERY_COLUMNS: &str = "seq, delivery_id, member_arn, endpoint_id, \
      device_token, channel_arn, message_id, title, body, push_type, created_ms, state, attempts, \
      next_attempt_ms";
 
-pub(super) const PUSH_ALL: &str = "ALL";
-pub(super) const PUSH_NONE: &str = "NONE";
-pub(super) const PUSH_FILTERED: &str = "FILTERED";
+const PUSH_ALL: &str = "ALL";
+const PUSH_NONE: &str = "NONE";
+const PUSH_FILTERED: &str = "FILTERED";
 
 /// A stored enum value; anything unknown is damage.
-fn parse<T>(row: &SqliteRow, column: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+fn parse<T>(
+    row: &impl Decodes<String>,
+    column: &str,
+    parse: fn(&str) -> Option<T>,
+) -> StoreResult<T> {
     let text: String = get(row, column)?;
     parse(&text).ok_or_else(|| StoreError::Corrupt(format!("{column}: unknown value {text:?}")))
 }
 
-fn snapshot(row: &SqliteRow, arn: &str, name: &str) -> StoreResult<IdentitySnapshot> {
+fn snapshot(row: &impl Decodes<String>, arn: &str, name: &str) -> StoreResult<IdentitySnapshot> {
     Ok(IdentitySnapshot {
         arn: get(row, arn)?,
         name: get(row, name)?,
     })
 }
 
-pub(super) fn app_instance(row: &SqliteRow) -> StoreResult<AppInstanceRecord> {
+pub(crate) fn app_instance<R: HeraldRow>(row: &R) -> StoreResult<AppInstanceRecord> {
     Ok(AppInstanceRecord {
         seq: get(row, "seq")?,
         account_id: get(row, "account_id")?,
@@ -85,7 +88,7 @@ pub(super) fn app_instance(row: &SqliteRow) -> StoreResult<AppInstanceRecord> {
 }
 
 /// The `u_` columns of [`USER_COLUMNS`].
-pub(super) fn user(row: &SqliteRow) -> StoreResult<AppInstanceUserRecord> {
+pub(crate) fn user<R: HeraldRow>(row: &R) -> StoreResult<AppInstanceUserRecord> {
     Ok(AppInstanceUserRecord {
         seq: get(row, "u_seq")?,
         app_instance_seq: get(row, "u_app_instance_seq")?,
@@ -98,14 +101,14 @@ pub(super) fn user(row: &SqliteRow) -> StoreResult<AppInstanceUserRecord> {
 }
 
 /// An `admin_seq` column with the user.
-pub(super) fn admin(row: &SqliteRow) -> StoreResult<AdminRecord> {
+pub(crate) fn admin<R: HeraldRow>(row: &R) -> StoreResult<AdminRecord> {
     Ok(AdminRecord {
         seq: get(row, "admin_seq")?,
         user: user(row)?,
     })
 }
 
-pub(super) fn endpoint(row: &SqliteRow) -> StoreResult<EndpointRecord> {
+pub(crate) fn endpoint<R: HeraldRow>(row: &R) -> StoreResult<EndpointRecord> {
     Ok(EndpointRecord {
         seq: get(row, "seq")?,
         user_seq: get(row, "user_seq")?,
@@ -121,7 +124,7 @@ pub(super) fn endpoint(row: &SqliteRow) -> StoreResult<EndpointRecord> {
     })
 }
 
-pub(super) fn channel(row: &SqliteRow) -> StoreResult<ChannelRecord> {
+pub(crate) fn channel<R: HeraldRow>(row: &R) -> StoreResult<ChannelRecord> {
     let last_message = get::<Option<i64>>(row, "last_message_ms")?
         .map(|ms| timestamp(ms, "last_message_ms"))
         .transpose()?;
@@ -141,12 +144,12 @@ pub(super) fn channel(row: &SqliteRow) -> StoreResult<ChannelRecord> {
 }
 
 /// `push_allow` and `push_filter_rule` as the record's preference.
-pub(super) fn push_preference(row: &SqliteRow) -> StoreResult<Option<PushPreference>> {
+pub(crate) fn push_preference<R: HeraldRow>(row: &R) -> StoreResult<Option<PushPreference>> {
     preference_of(get(row, "push_allow")?, get(row, "push_filter_rule")?)
 }
 
 /// The preference the two stored columns describe.
-pub(super) fn preference_of(
+pub(crate) fn preference_of(
     allow: Option<String>,
     rule: Option<String>,
 ) -> StoreResult<Option<PushPreference>> {
@@ -162,7 +165,7 @@ pub(super) fn preference_of(
 }
 
 /// The stored columns of a preference: (`push_allow`, `push_filter_rule`).
-pub(super) fn push_preference_columns(preference: &PushPreference) -> (&'static str, Option<&str>) {
+pub(crate) fn push_preference_columns(preference: &PushPreference) -> (&'static str, Option<&str>) {
     match preference {
         PushPreference::All => (PUSH_ALL, None),
         PushPreference::None => (PUSH_NONE, None),
@@ -170,7 +173,7 @@ pub(super) fn push_preference_columns(preference: &PushPreference) -> (&'static 
     }
 }
 
-pub(super) fn membership(row: &SqliteRow) -> StoreResult<MembershipRecord> {
+pub(crate) fn membership<R: HeraldRow>(row: &R) -> StoreResult<MembershipRecord> {
     Ok(MembershipRecord {
         seq: get(row, "seq")?,
         channel_seq: get(row, "channel_seq")?,
@@ -183,7 +186,7 @@ pub(super) fn membership(row: &SqliteRow) -> StoreResult<MembershipRecord> {
     })
 }
 
-pub(super) fn moderator(row: &SqliteRow) -> StoreResult<ModeratorRecord> {
+pub(crate) fn moderator<R: HeraldRow>(row: &R) -> StoreResult<ModeratorRecord> {
     Ok(ModeratorRecord {
         seq: get(row, "seq")?,
         channel_seq: get(row, "channel_seq")?,
@@ -193,7 +196,7 @@ pub(super) fn moderator(row: &SqliteRow) -> StoreResult<ModeratorRecord> {
     })
 }
 
-pub(super) fn ban(row: &SqliteRow) -> StoreResult<BanRecord> {
+pub(crate) fn ban<R: HeraldRow>(row: &R) -> StoreResult<BanRecord> {
     Ok(BanRecord {
         seq: get(row, "seq")?,
         channel_seq: get(row, "channel_seq")?,
@@ -203,7 +206,7 @@ pub(super) fn ban(row: &SqliteRow) -> StoreResult<BanRecord> {
     })
 }
 
-pub(super) fn message(row: &SqliteRow) -> StoreResult<MessageRecord> {
+pub(crate) fn message<R: HeraldRow>(row: &R) -> StoreResult<MessageRecord> {
     let push = get::<Option<String>>(row, "push_type")?
         .map(|text| {
             let push_type = PushType::parse(&text)
@@ -231,7 +234,7 @@ pub(super) fn message(row: &SqliteRow) -> StoreResult<MessageRecord> {
     })
 }
 
-pub(super) fn delivery(row: &SqliteRow) -> StoreResult<DeliveryRecord> {
+pub(crate) fn delivery<R: HeraldRow>(row: &R) -> StoreResult<DeliveryRecord> {
     let attempts: i64 = get(row, "attempts")?;
     let attempts = u32::try_from(attempts)
         .map_err(|_| StoreError::Corrupt(format!("attempts: {attempts} is out of range")))?;
