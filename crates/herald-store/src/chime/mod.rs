@@ -6,6 +6,7 @@
 //! otherwise race: a ban and an add of the same user, a preference write and
 //! the membership's removal, a message and its delivery records.
 
+pub(crate) mod audience;
 mod model;
 pub(crate) mod rows;
 
