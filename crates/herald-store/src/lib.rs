@@ -12,6 +12,7 @@ mod db_error;
 pub mod model;
 pub mod postgres;
 mod rows;
+mod search_text;
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -11,6 +11,7 @@ use super::SqliteStore;
 use super::notifications::{FIELD_CONTENT, FIELD_ID, push_created_keyset};
 use crate::db_error::db_err;
 use crate::rows::{self, NOTIFICATION_COLUMNS, ms};
+use crate::search_text::prefix_successor;
 use crate::{
     Comparison, CreatedCursor, SearchExpr, SearchField, SearchPage, SearchQuery, StoreError,
     StoreResult, TagFilter,
@@ -240,35 +241,9 @@ fn fts_phrase(value: &str) -> String {
     format!("\"{}\"", value.replace('"', "\"\""))
 }
 
-/// The least string greater than every string starting with `prefix`, or
-/// `None` when there is none (empty prefix, or only U+10FFFF).
-fn prefix_successor(prefix: &str) -> Option<String> {
-    let mut chars: Vec<char> = prefix.chars().collect();
-    while let Some(last) = chars.pop() {
-        let mut next = u32::from(last) + 1;
-        if (0xD800..0xE000).contains(&next) {
-            next = 0xE000;
-        }
-        if let Some(next) = char::from_u32(next) {
-            chars.push(next);
-            return Some(chars.into_iter().collect());
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn successor_bounds_prefixes() {
-        assert_eq!(prefix_successor("ab").as_deref(), Some("ac"));
-        assert_eq!(prefix_successor(""), None);
-        assert_eq!(prefix_successor("\u{10FFFF}"), None);
-        assert_eq!(prefix_successor("a\u{10FFFF}").as_deref(), Some("b"));
-        assert_eq!(prefix_successor("\u{D7FF}").as_deref(), Some("\u{E000}"));
-    }
 
     #[test]
     fn phrase_quotes_quotes() {
