@@ -53,29 +53,78 @@ pub use user_view::{user_listing_order_and_paging, user_status};
 /// Every test of the suite, in sequence, on one store.
 pub async fn run_all<S: Store>(store: &S) {
     let store: &dyn Store = store;
-    token_secret_is_stable(store).await;
-    instances(store).await;
-    users(store).await;
-    delete_user_cascades(store).await;
-    delete_instance_cascades(store).await;
-    create_direct_and_broadcast(store).await;
-    client_token_seen(store).await;
-    id_taken(store).await;
-    concurrent_client_tokens(store).await;
-    list_order_and_paging(store).await;
-    expired_are_hidden(store).await;
-    content_update(store).await;
-    delete_notification_cascades(store).await;
-    tags_update(store).await;
-    user_listing_order_and_paging(store).await;
-    user_status(store).await;
-    search_fields_and_comparisons(store).await;
-    search_nested(store).await;
-    search_tag_filters(store).await;
-    search_totals_and_paging(store).await;
-    search_matches_reference(store).await;
-    sweep_expired(store).await;
-    forget_client_tokens(store).await;
+    crate::__connect_conformance!(run(store));
+}
+
+/// One `#[tokio::test]` per test of the suite, each on a fresh store and
+/// under the test's own name, and `run_all_on_one_store` (the whole suite
+/// on one store: the tests must not disturb each other). `$fresh` is an
+/// `async fn(test: &str) -> Option<(Guard, Store)>`: the guard (a temporary
+/// directory, a scratch database, …) lives as long as the test; `None`
+/// skips the test (the function says why). The calling crate needs tokio
+/// with `macros` and `rt-multi-thread`.
+#[macro_export]
+macro_rules! connect_conformance_tests {
+    ($fresh:path) => {
+        $crate::__connect_conformance!(tests($fresh));
+    };
+}
+
+/// The one list of the suite's tests, in run order, handed to [`run_all`]
+/// and [`connect_conformance_tests!`]: a test added here runs everywhere.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __connect_conformance {
+    ($mode:ident $args:tt) => {
+        $crate::__connect_conformance!(@$mode $args
+            token_secret_is_stable,
+            instances,
+            users,
+            delete_user_cascades,
+            delete_instance_cascades,
+            create_direct_and_broadcast,
+            client_token_seen,
+            id_taken,
+            concurrent_client_tokens,
+            list_order_and_paging,
+            expired_are_hidden,
+            content_update,
+            delete_notification_cascades,
+            tags_update,
+            user_listing_order_and_paging,
+            user_status,
+            search_fields_and_comparisons,
+            search_nested,
+            search_tag_filters,
+            search_totals_and_paging,
+            search_matches_reference,
+            sweep_expired,
+            forget_client_tokens,
+        );
+    };
+    (@run($store:expr) $($name:ident,)*) => {
+        $($crate::conformance::$name($store).await;)*
+    };
+    (@tests($fresh:path) $($name:ident,)*) => {
+        $crate::__conformance_test!($fresh, run_all_on_one_store, $crate::conformance::run_all);
+        $($crate::__conformance_test!($fresh, $name, $crate::conformance::$name);)*
+    };
+}
+
+/// One test: `$run` on a fresh store, which is closed afterwards.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_test {
+    ($fresh:path, $name:ident, $run:path) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let Some((_guard, store)) = $fresh(stringify!($name)).await else {
+                return;
+            };
+            $run(&store).await;
+            $crate::Store::close(&store).await;
+        }
+    };
 }
 
 // --- clock -----------------------------------------------------------------

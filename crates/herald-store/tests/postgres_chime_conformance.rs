@@ -13,7 +13,6 @@ use herald_store::chime::{
     ChimeStore, Created, DeliveryState, IdentitySnapshot, MembershipType, NewAppInstance,
     NewAppInstanceUser, NewChannel, NewDelivery, NewMessage, PushType, RequestClaim,
 };
-use herald_store::conformance::chime;
 use herald_store::postgres::scratch::{ScratchDatabase, TEST_DATABASE_URL_ENV, test_server_url};
 use herald_store::postgres::{ExplainTarget, PgOptions, PgStore};
 use jiff::Timestamp;
@@ -51,54 +50,7 @@ async fn raw(database: &ScratchDatabase) -> PgConnection {
         .expect("connect")
 }
 
-macro_rules! chime_conformance_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let Some((_database, store)) = fresh(stringify!($name)).await else { return };
-                chime::$name(&store).await;
-            }
-        )*
-    };
-}
-
-chime_conformance_tests!(
-    app_instances,
-    app_instance_users,
-    request_claims,
-    concurrent_request_claims,
-    admins,
-    delete_app_instance_cascades,
-    delete_user_cascades,
-    endpoints,
-    channels,
-    list_channels,
-    channel_standing,
-    delete_channel_cascades,
-    add_members_outcomes,
-    list_memberships_by_type,
-    push_preferences,
-    moderators,
-    bans,
-    push_audience,
-    send_message,
-    send_message_rechecks_membership,
-    non_persistent_messages,
-    list_messages,
-    list_deliveries,
-    delivery_leases,
-    forget_request_claims,
-);
-
-/// The whole suite on one store: the tests must not disturb each other.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn run_all_on_one_store() {
-    let Some((_database, store)) = fresh("run_all_on_one_store").await else {
-        return;
-    };
-    chime::run_all(&store).await;
-}
+herald_store::chime_conformance_tests!(fresh);
 
 // --- a small world, through the store ---------------------------------------
 

@@ -20,52 +20,13 @@ async fn fresh() -> (tempfile::TempDir, SqliteStore) {
     (dir, store)
 }
 
-macro_rules! conformance_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let (_dir, store) = fresh().await;
-                conformance::$name(&store).await;
-                store.close().await;
-            }
-        )*
-    };
+/// [`fresh`] as the shared test lists take it: SQLite needs no server, so
+/// no test is skipped.
+async fn fresh_for(_test: &str) -> Option<(tempfile::TempDir, SqliteStore)> {
+    Some(fresh().await)
 }
 
-conformance_tests!(
-    token_secret_is_stable,
-    instances,
-    users,
-    delete_user_cascades,
-    delete_instance_cascades,
-    create_direct_and_broadcast,
-    client_token_seen,
-    id_taken,
-    concurrent_client_tokens,
-    list_order_and_paging,
-    expired_are_hidden,
-    content_update,
-    delete_notification_cascades,
-    tags_update,
-    user_listing_order_and_paging,
-    user_status,
-    search_fields_and_comparisons,
-    search_nested,
-    search_tag_filters,
-    search_totals_and_paging,
-    search_matches_reference,
-    sweep_expired,
-    forget_client_tokens,
-);
-
-/// The whole suite on one store: the tests must not disturb each other.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn run_all_on_one_store() {
-    let (_dir, store) = fresh().await;
-    conformance::run_all(&store).await;
-    store.close().await;
-}
+herald_store::connect_conformance_tests!(fresh_for);
 
 fn ts(ms: i64) -> Timestamp {
     Timestamp::from_millisecond(ms).expect("time")
@@ -244,57 +205,7 @@ async fn full_text_index_stays_consistent() {
 /// The Chime suite ([`conformance::chime`]): one fresh database per test,
 /// then all of it on one store.
 mod chime_suite {
-    use herald_store::Store;
-    use herald_store::conformance::chime;
+    use super::fresh_for;
 
-    use super::fresh;
-
-    macro_rules! chime_conformance_tests {
-        ($($name:ident),* $(,)?) => {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let (_dir, store) = fresh().await;
-                    chime::$name(&store).await;
-                    store.close().await;
-                }
-            )*
-        };
-    }
-
-    chime_conformance_tests!(
-        app_instances,
-        app_instance_users,
-        request_claims,
-        concurrent_request_claims,
-        admins,
-        delete_app_instance_cascades,
-        delete_user_cascades,
-        endpoints,
-        channels,
-        list_channels,
-        channel_standing,
-        delete_channel_cascades,
-        add_members_outcomes,
-        list_memberships_by_type,
-        push_preferences,
-        moderators,
-        bans,
-        push_audience,
-        send_message,
-        send_message_rechecks_membership,
-        non_persistent_messages,
-        list_messages,
-        list_deliveries,
-        delivery_leases,
-        forget_request_claims,
-    );
-
-    /// The whole suite on one store: the tests must not disturb each other.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn run_all_on_one_store() {
-        let (_dir, store) = fresh().await;
-        chime::run_all(&store).await;
-        store.close().await;
-    }
+    herald_store::chime_conformance_tests!(fresh_for);
 }

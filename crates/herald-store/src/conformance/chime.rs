@@ -58,31 +58,64 @@ pub use messages::{
 /// Every test of the suite, in sequence, on one store.
 pub async fn run_all<S: ChimeStore>(store: &S) {
     let store: &dyn ChimeStore = store;
-    app_instances(store).await;
-    app_instance_users(store).await;
-    request_claims(store).await;
-    concurrent_request_claims(store).await;
-    admins(store).await;
-    delete_app_instance_cascades(store).await;
-    delete_user_cascades(store).await;
-    endpoints(store).await;
-    channels(store).await;
-    list_channels(store).await;
-    channel_standing(store).await;
-    delete_channel_cascades(store).await;
-    add_members_outcomes(store).await;
-    list_memberships_by_type(store).await;
-    push_preferences(store).await;
-    moderators(store).await;
-    bans(store).await;
-    push_audience(store).await;
-    send_message(store).await;
-    send_message_rechecks_membership(store).await;
-    non_persistent_messages(store).await;
-    list_messages(store).await;
-    list_deliveries(store).await;
-    delivery_leases(store).await;
-    forget_request_claims(store).await;
+    crate::__chime_conformance!(run(store));
+}
+
+/// As [`crate::connect_conformance_tests!`], for the Chime suite: one
+/// `#[tokio::test]` per test on a fresh store from `$fresh`, and
+/// `run_all_on_one_store`.
+#[macro_export]
+macro_rules! chime_conformance_tests {
+    ($fresh:path) => {
+        $crate::__chime_conformance!(tests($fresh));
+    };
+}
+
+/// The one list of the Chime suite's tests, in run order, handed to
+/// [`run_all`] and [`chime_conformance_tests!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __chime_conformance {
+    ($mode:ident $args:tt) => {
+        $crate::__chime_conformance!(@$mode $args
+            app_instances,
+            app_instance_users,
+            request_claims,
+            concurrent_request_claims,
+            admins,
+            delete_app_instance_cascades,
+            delete_user_cascades,
+            endpoints,
+            channels,
+            list_channels,
+            channel_standing,
+            delete_channel_cascades,
+            add_members_outcomes,
+            list_memberships_by_type,
+            push_preferences,
+            moderators,
+            bans,
+            push_audience,
+            send_message,
+            send_message_rechecks_membership,
+            non_persistent_messages,
+            list_messages,
+            list_deliveries,
+            delivery_leases,
+            forget_request_claims,
+        );
+    };
+    (@run($store:expr) $($name:ident,)*) => {
+        $($crate::conformance::chime::$name($store).await;)*
+    };
+    (@tests($fresh:path) $($name:ident,)*) => {
+        $crate::__conformance_test!(
+            $fresh,
+            run_all_on_one_store,
+            $crate::conformance::chime::run_all
+        );
+        $($crate::__conformance_test!($fresh, $name, $crate::conformance::chime::$name);)*
+    };
 }
 
 /// 2030-01-01T00:00:00Z, the suite's "now", as [`super::now`].
