@@ -13,35 +13,14 @@ use herald_store::chime::{
     ChimeStore, Created, DeliveryState, IdentitySnapshot, MembershipType, NewAppInstance,
     NewAppInstanceUser, NewChannel, NewDelivery, NewMessage, PushType, RequestClaim,
 };
-use herald_store::postgres::scratch::{ScratchDatabase, TEST_DATABASE_URL_ENV, test_server_url};
-use herald_store::postgres::{ExplainTarget, PgOptions, PgStore};
+use herald_store::postgres::scratch::ScratchDatabase;
+use herald_store::postgres::{ExplainTarget, PgStore};
 use jiff::Timestamp;
 use sqlx::{Connection, PgConnection};
 
-/// A fresh database and a store on it, or `None` (and a note) when no
-/// server is configured.
-async fn fresh(test: &str) -> Option<(ScratchDatabase, PgStore)> {
-    let Some(server) = test_server_url() else {
-        eprintln!(
-            "SKIPPED {test}: {TEST_DATABASE_URL_ENV} is not set (no PostgreSQL server to test against)"
-        );
-        return None;
-    };
-    let database = ScratchDatabase::create(&server)
-        .await
-        .unwrap_or_else(|e| panic!("cannot create a scratch database on {server}: {e}"));
-    let store = connect(&database).await;
-    Some((database, store))
-}
+mod postgres_support;
 
-/// Another store on the same database: another node.
-async fn connect(database: &ScratchDatabase) -> PgStore {
-    let options = PgOptions {
-        max_connections: 4,
-        ..PgOptions::new(database.url())
-    };
-    PgStore::connect(&options).await.expect("connect")
-}
+use postgres_support::{connect, fresh};
 
 /// A plain connection, for filling tables in bulk and for ANALYZE.
 async fn raw(database: &ScratchDatabase) -> PgConnection {

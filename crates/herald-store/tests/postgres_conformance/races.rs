@@ -1,22 +1,18 @@
 use std::sync::Arc;
 
+use herald_store::postgres::PgStore;
 use herald_store::postgres::scratch::ScratchDatabase;
-use herald_store::postgres::{PgOptions, PgStore};
 use herald_store::{
     ClientTokenClaim, CreateOutcome, StatusOutcome, StatusWrite, Store, UserStatus,
 };
 
 use super::fixtures::{NOW_MS, at, instance, note, user};
-use super::fresh;
+use super::postgres_support::{connect, fresh};
 
 /// Two stores, as two Herald nodes, on one fresh database.
 async fn two_nodes(test: &str) -> Option<(ScratchDatabase, Arc<PgStore>, Arc<PgStore>)> {
     let (database, first) = fresh(test).await?;
-    let options = PgOptions {
-        max_connections: 4,
-        ..PgOptions::new(database.url())
-    };
-    let second = PgStore::connect(&options).await.expect("connect");
+    let second = connect(&database).await;
     Some((database, Arc::new(first), Arc::new(second)))
 }
 
