@@ -84,9 +84,12 @@ impl PgStore {
         // Custom plans: the values decide a plan. A CONTAINS pattern with
         // trigrams takes the trigram index, one without takes the
         // instance's texts; a cached generic plan cannot tell them apart.
+        // No JIT: every query here is an index lookup, and compiling the
+        // large push-audience read costs more than it saves.
         let connect = base.options([
             ("statement_timeout", timeout_ms.as_str()),
             ("plan_cache_mode", "force_custom_plan"),
+            ("jit", "off"),
         ]);
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
