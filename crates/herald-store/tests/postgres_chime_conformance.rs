@@ -564,7 +564,8 @@ async fn push_audience_of_a_large_channel_is_one_read() {
     let audience = store
         .push_audience(channels[0].seq)
         .await
-        .expect("audience");
+        .expect("audience")
+        .candidates;
     assert_eq!(audience.len() as i64, MEMBERS + 1);
     let order: Vec<i64> = audience.iter().map(|c| c.member.seq).collect();
     assert!(order == joined, "membership order");

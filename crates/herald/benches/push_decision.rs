@@ -1,6 +1,9 @@
 //! The push decision for a 10,000-member channel: reading the audience
 //! from the store (members, preferences, endpoints) and deciding who gets
-//! a push, as `SendChannelMessage` does before it writes the deliveries.
+//! a push, as `SendChannelMessage` does before it writes the deliveries —
+//! cold (the audience read, as after a change to it) and warm (the
+//! channel's audience version read and the audience kept in memory, as
+//! for every other send).
 //!
 //! Run with `cargo bench -p herald --bench push_decision`; with
 //! `HERALD_TEST_DATABASE_URL` set it measures PostgreSQL as well (on a
@@ -11,7 +14,7 @@
 
 use std::time::{Duration, Instant};
 
-use herald_domain::chime::push::{PushContext, RuleCache, decide};
+use herald_domain::chime::push::{AudienceCache, PushContext, RuleCache, decide};
 use herald_store::chime::{
     Attributes, ChannelMode, ChannelPrivacy, DeliveryState, IdentitySnapshot, MembershipType,
     NewAppInstance, NewAppInstanceUser, NewChannel, NewEndpoint, PushNotification, PushPreference,
@@ -202,29 +205,57 @@ async fn measure<S: Store + ChimeStore>(store: &S) -> Result<(), Box<dyn std::er
     };
     // One rule cache for the process, as the server keeps it.
     let rules = RuleCache::new(herald_domain::chime::push::RULE_CACHE_CAPACITY);
+    // Cold: the audience read from the store, as after any change to it.
     let mut read_times = Vec::with_capacity(ROUNDS);
     let mut decide_times = Vec::with_capacity(ROUNDS);
     let mut total_times = Vec::with_capacity(ROUNDS);
+    // Warm: the channel row read (its audience version) and the audience
+    // kept in memory, as for every send while the audience is unchanged.
+    let audiences = AudienceCache::new(herald_domain::chime::push::AUDIENCE_CACHE_CAPACITY);
+    let mut warm_times = Vec::with_capacity(ROUNDS);
     let mut pushes = 0;
     for _ in 0..ROUNDS {
         let start = Instant::now();
         let audience = store.push_audience(channel.seq).await?;
         let read = start.elapsed();
-        let deliveries = decide(&audience, &context, &rules);
+        let deliveries = decide(&audience.candidates, &context, &rules);
         let total = start.elapsed();
         pushes = deliveries.len();
         read_times.push(read);
         decide_times.push(total - read);
         total_times.push(total);
+
+        let current = store
+            .get_channel(app.seq, "big")
+            .await?
+            .ok_or("the channel is gone")?;
+        audiences.keep(&current, std::sync::Arc::new(audience));
+        let start = Instant::now();
+        let current = store
+            .get_channel(app.seq, "big")
+            .await?
+            .ok_or("the channel is gone")?;
+        let kept = audiences
+            .current(&current)
+            .ok_or("the audience was not kept")?;
+        let deliveries = decide(&kept.candidates, &context, &rules);
+        warm_times.push(start.elapsed());
+        assert_eq!(deliveries.len(), pushes);
     }
-    for times in [&mut read_times, &mut decide_times, &mut total_times] {
+    for times in [
+        &mut read_times,
+        &mut decide_times,
+        &mut total_times,
+        &mut warm_times,
+    ] {
         times.sort();
     }
     println!("push decision for {MEMBERS} members -> {pushes} deliveries, {ROUNDS} rounds:");
     for (what, times) in [
         ("read audience", &read_times),
         ("decide", &decide_times),
-        ("total", &total_times),
+        ("total (cold)", &total_times),
+        ("total (warm)", &warm_times),
     ] {
         println!(
             "  {what:<14} p50 {:>7.2} ms   p99 {:>7.2} ms   max {:>7.2} ms",

@@ -35,7 +35,7 @@ pub use error::ChimeError;
 pub use identity::{CreateAppInstanceInput, CreateAppInstanceUserInput};
 pub use messages::{ListMessagesInput, PushNotificationInput, SendMessageInput};
 pub use preferences::PreferencesInput;
-pub use push::RuleCache;
+pub use push::{AudienceCache, RuleCache};
 pub use views::*;
 
 /// Called after deliveries were stored, so a delivery worker can start at
@@ -49,6 +49,7 @@ pub struct ChimeService {
     region: String,
     tokens: TokenCodec,
     rules: RuleCache,
+    audiences: AudienceCache,
     /// Whether deliveries wait for a webhook (`PENDING`) or are only
     /// recorded (`RECORDED`).
     webhook_configured: bool,
@@ -70,6 +71,7 @@ impl ChimeService {
             region,
             tokens: TokenCodec::new(token_secret),
             rules: RuleCache::new(push::RULE_CACHE_CAPACITY),
+            audiences: AudienceCache::new(push::AUDIENCE_CACHE_CAPACITY),
             webhook_configured,
             wake_deliveries,
         }

@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use herald_store::chime::{
-    Attributes, DeliveryState, NewDelivery, PushCandidate, PushNotification, PushPreference,
-    PushType,
+    Attributes, ChannelRecord, DeliveryState, NewDelivery, PushAudience, PushCandidate,
+    PushNotification, PushPreference, PushType,
 };
 
 use super::arn;
@@ -68,6 +68,69 @@ impl RuleCache {
                 None
             }
         }
+    }
+}
+
+/// Candidates kept in memory across channels (each weighs one per member
+/// plus one per endpoint): about ten channels of 10,000 members with an
+/// endpoint each.
+pub const AUDIENCE_CACHE_CAPACITY: u64 = 200_000;
+
+/// Which channel an audience belongs to. The creation time rides along
+/// because SQLite may hand a deleted channel's seq to a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct ChannelKey {
+    seq: i64,
+    created_ms: i64,
+}
+
+#[derive(Clone)]
+struct AudienceWeight;
+
+impl quick_cache::Weighter<ChannelKey, Arc<PushAudience>> for AudienceWeight {
+    fn weight(&self, _key: &ChannelKey, audience: &Arc<PushAudience>) -> u64 {
+        let endpoints: usize = audience.candidates.iter().map(|c| c.endpoints.len()).sum();
+        (audience.candidates.len() + endpoints + 1) as u64
+    }
+}
+
+/// Push audiences by channel, each good for as long as its channel's
+/// `audience_version` is unchanged: the store bumps it with every write
+/// that changes who a push reaches, so a send to a busy channel reads one
+/// row instead of every member. The version lives in the database, so the
+/// rule holds for writes made through any node.
+pub struct AudienceCache {
+    audiences: quick_cache::sync::Cache<ChannelKey, Arc<PushAudience>, AudienceWeight>,
+}
+
+impl AudienceCache {
+    /// A cache of at most `capacity` candidates and endpoints.
+    pub fn new(capacity: u64) -> Self {
+        AudienceCache {
+            audiences: quick_cache::sync::Cache::with_weighter(
+                (capacity / 100).max(16) as usize,
+                capacity,
+                AudienceWeight,
+            ),
+        }
+    }
+
+    /// The channel's audience, if the one kept is as of its current version.
+    pub fn current(&self, channel: &ChannelRecord) -> Option<Arc<PushAudience>> {
+        self.audiences
+            .get(&key(channel))
+            .filter(|audience| audience.version == channel.audience_version)
+    }
+
+    pub fn keep(&self, channel: &ChannelRecord, audience: Arc<PushAudience>) {
+        self.audiences.insert(key(channel), audience);
+    }
+}
+
+fn key(channel: &ChannelRecord) -> ChannelKey {
+    ChannelKey {
+        seq: channel.seq,
+        created_ms: channel.created.as_millisecond(),
     }
 }
 

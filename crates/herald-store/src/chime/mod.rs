@@ -245,8 +245,9 @@ pub trait ChimeStore: Send + Sync + 'static {
 
     // --- messages and pushes ---------------------------------------------
     /// Every member of the channel (both types) with preference and the
-    /// endpoints whose `AllowMessages` is `ALL`, in one indexed read.
-    async fn push_audience(&self, channel_seq: i64) -> StoreResult<Vec<PushCandidate>>;
+    /// endpoints whose `AllowMessages` is `ALL`, with the channel's
+    /// audience version, in one indexed read.
+    async fn push_audience(&self, channel_seq: i64) -> StoreResult<PushAudience>;
     /// Stores the message, its deliveries and its claim in one transaction
     /// and sets the channel's last-message time. A replayed claim writes
     /// nothing. `Gone` when the channel was deleted meanwhile or the sender

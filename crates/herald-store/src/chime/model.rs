@@ -258,6 +258,9 @@ pub struct ChannelRecord {
     pub created: Timestamp,
     pub updated: Timestamp,
     pub last_message: Option<Timestamp>,
+    /// Changes whenever who a push in the channel reaches may change: a
+    /// push audience read at this version is still current.
+    pub audience_version: i64,
 }
 
 /// A user's standing in one channel, read in one query for permission
@@ -409,6 +412,14 @@ pub struct MessageQuery {
 
 /// One member who might receive a push: the member's preference and the
 /// endpoints that accept messages (`AllowMessages` `ALL`).
+/// Everyone a push in a channel may reach, as of the channel's
+/// `audience_version` (read in the same snapshot).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushAudience {
+    pub version: i64,
+    pub candidates: Vec<PushCandidate>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PushCandidate {
     pub member: AppInstanceUserRecord,

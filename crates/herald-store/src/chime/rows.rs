@@ -32,7 +32,8 @@ pub(crate) const ENDPOINT_COLUMNS: &str = "seq, user_seq, endpoint_id, name, end
      resource_arn, device_token, voip_device_token, allow_messages, created_ms, updated_ms";
 
 pub(crate) const CHANNEL_COLUMNS: &str = "seq, app_instance_seq, channel_id, name, mode, \
-     privacy, metadata, created_by_arn, created_by_name, created_ms, updated_ms, last_message_ms";
+     privacy, metadata, created_by_arn, created_by_name, created_ms, updated_ms, last_message_ms, \
+     audience_version";
 
 /// `chime_memberships m` joined with `chime_users u`.
 pub(crate) const MEMBERSHIP_COLUMNS: &str = "m.seq AS seq, m.channel_seq AS channel_seq, \
@@ -140,6 +141,7 @@ pub(crate) fn channel<R: HeraldRow>(row: &R) -> StoreResult<ChannelRecord> {
         created: get_time(row, "created_ms")?,
         updated: get_time(row, "updated_ms")?,
         last_message,
+        audience_version: get(row, "audience_version")?,
     })
 }
 

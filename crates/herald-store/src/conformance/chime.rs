@@ -51,8 +51,8 @@ pub use memberships::{
     add_members_outcomes, bans, list_memberships_by_type, moderators, push_preferences,
 };
 pub use messages::{
-    list_messages, non_persistent_messages, push_audience, send_message,
-    send_message_rechecks_membership,
+    audience_version_follows_the_audience, list_messages, non_persistent_messages, push_audience,
+    send_message, send_message_rechecks_membership,
 };
 
 /// Every test of the suite, in sequence, on one store.
@@ -98,6 +98,7 @@ macro_rules! __chime_conformance {
             push_audience,
             send_message,
             send_message_rechecks_membership,
+            audience_version_follows_the_audience,
             non_persistent_messages,
             list_messages,
             list_deliveries,

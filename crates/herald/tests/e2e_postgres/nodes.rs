@@ -275,6 +275,46 @@ async fn a_push_sent_through_one_node_is_listed_by_the_other() {
     assert_eq!(to_bob[0]["DeviceToken"], "bob-phone");
 }
 
+/// Each node keeps push audiences in memory; a change made through the
+/// other node still reaches its next push.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_preference_set_through_one_node_reaches_the_next_push_of_the_other() {
+    let (a, b) = two_nodes().await;
+    let (ca, cb) = (Chime::new(&a), Chime::new(&b));
+    let app = create_app(&ca.id, "nodes").await;
+    let owner = crate::chime::create_user(&ca.id, &app, "owner").await;
+    let bob = crate::chime::create_user(&ca.id, &app, "bob").await;
+    let endpoint = register_endpoint(&ca.id, &bob, "bob-phone", None, None).await;
+    let channel = public_channel(&ca.msg, &app, &owner).await;
+    add_member(&ca.msg, &channel, &owner, &bob).await;
+    let bob_got = |listed: Vec<serde_json::Value>| {
+        listed
+            .iter()
+            .filter(|d| d["MemberArn"] == bob.as_str() && d["EndpointId"] == endpoint.as_str())
+            .count()
+    };
+    let first = send_push(&ca.msg, &channel, &owner, &[]).await;
+    assert_eq!(
+        bob_got(crate::chime::deliveries(&a, &channel, &first).await),
+        1
+    );
+
+    crate::chime::set_prefs(
+        &cb.msg,
+        &channel,
+        &bob,
+        aws_sdk_chimesdkmessaging::types::AllowNotifications::None,
+        None,
+    )
+    .await;
+    let second = send_push(&ca.msg, &channel, &owner, &[]).await;
+    assert_eq!(
+        bob_got(crate::chime::deliveries(&a, &channel, &second).await),
+        0,
+        "node A pushed past a preference set through node B"
+    );
+}
+
 fn rand_suffix() -> String {
     format!(
         "{:x}",

@@ -175,6 +175,7 @@ async fn check_cascaded(
             .push_audience(channel)
             .await
             .expect("audience")
+            .candidates
             .is_empty()
     );
     assert_eq!(
@@ -285,7 +286,7 @@ pub async fn delete_user_cascades(store: &dyn ChimeStore) {
     }
     let audience = store.push_audience(c1.seq).await.expect("audience");
     assert_eq!(
-        user_ids(audience.into_iter().map(|c| c.member)),
+        user_ids(audience.candidates.into_iter().map(|c| c.member)),
         vec!["stays"]
     );
     assert_eq!(

@@ -400,6 +400,7 @@ pub async fn delete_channel_cascades(store: &dyn ChimeStore) {
             .push_audience(channel.seq)
             .await
             .expect("audience")
+            .candidates
             .is_empty()
     );
     for user in [&creator, &member, &banned] {

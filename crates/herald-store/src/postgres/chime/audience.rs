@@ -15,15 +15,18 @@
 //! channel, and a 10,000-member channel is no slower for it (tens of
 //! milliseconds either way).
 
-use crate::chime::PushCandidate;
+use crate::chime::PushAudience;
 use crate::chime::audience::push_audience_from_json;
 use crate::postgres::PgStore;
 use crate::postgres::error::PgResult;
 
-/// One (member, endpoint) pair, or a member without a pushable endpoint
-/// (the endpoint columns null), as the array [`push_audience_from_json`]
-/// reads, in its element order. Bind: channel.
-pub(super) const PUSH_AUDIENCE_SQL: &str = "SELECT COALESCE(json_agg(json_build_array( \
+/// The channel's audience version, and one (member, endpoint) pair, or a
+/// member without a pushable endpoint (the endpoint columns null), as the
+/// array [`push_audience_from_json`] reads, in its element order; one
+/// statement, so both come from one snapshot. Bind: channel.
+pub(super) const PUSH_AUDIENCE_SQL: &str = "SELECT \
+     COALESCE((SELECT audience_version FROM chime_channels WHERE seq = $1), 0), \
+     COALESCE(json_agg(json_build_array( \
      m.seq, m.push_allow, m.push_filter_rule, \
      u.seq, u.app_instance_seq, u.user_id, u.name, u.metadata, u.created_ms, u.updated_ms, \
      e.seq, e.endpoint_id, e.device_token, e.voip_device_token))::text, '[]') \
@@ -35,14 +38,14 @@ pub(super) const PUSH_AUDIENCE_SQL: &str = "SELECT COALESCE(json_agg(json_build_
      WHERE m.channel_seq = $1";
 
 impl PgStore {
-    pub(super) async fn push_audience_impl(
-        &self,
-        channel_seq: i64,
-    ) -> PgResult<Vec<PushCandidate>> {
-        let text: String = sqlx::query_scalar(PUSH_AUDIENCE_SQL)
+    pub(super) async fn push_audience_impl(&self, channel_seq: i64) -> PgResult<PushAudience> {
+        let (version, text): (i64, String) = sqlx::query_as(PUSH_AUDIENCE_SQL)
             .bind(channel_seq)
             .fetch_one(&self.pool)
             .await?;
-        Ok(push_audience_from_json(&text)?)
+        Ok(PushAudience {
+            version,
+            candidates: push_audience_from_json(&text)?,
+        })
     }
 }

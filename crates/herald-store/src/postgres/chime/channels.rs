@@ -85,7 +85,16 @@ impl PgStore {
             )
             .await?;
             insert_moderators(tx, created.seq, &moderators, &new.created_by, new.created).await?;
-            Created::New(created)
+            // The members' triggers have bumped the audience version since.
+            let audience_version: i64 =
+                sqlx::query_scalar("SELECT audience_version FROM chime_channels WHERE seq = $1")
+                    .bind(created.seq)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            Created::New(ChannelRecord {
+                audience_version,
+                ..created
+            })
         })
     }
 

@@ -26,7 +26,7 @@ use crate::chime::{
     ChannelRecord, ChannelStanding, ChimeStore, Created, DeliveryRecord, EndpointRecord,
     EndpointUpdate, IdentitySnapshot, MembershipRecord, MembershipType, MessageCursor,
     MessageQuery, MessageRecord, ModeratorRecord, NewAppInstance, NewAppInstanceUser, NewChannel,
-    NewDelivery, NewEndpoint, NewMessage, PushCandidate, PushPreference, RequestClaim,
+    NewDelivery, NewEndpoint, NewMessage, PushAudience, PushPreference, RequestClaim,
 };
 
 pub use plans::ExplainTarget;
@@ -343,7 +343,7 @@ impl ChimeStore for PgStore {
         self.run(self.unban_impl(channel_seq, user_seq)).await
     }
 
-    async fn push_audience(&self, channel_seq: i64) -> StoreResult<Vec<PushCandidate>> {
+    async fn push_audience(&self, channel_seq: i64) -> StoreResult<PushAudience> {
         self.run(self.push_audience_impl(channel_seq)).await
     }
 

@@ -94,6 +94,17 @@ impl SqliteStore {
         )
         .await?;
         claims::store(&mut tx, &claim, &created.channel_id).await?;
+        // The members' triggers have bumped the audience version since.
+        let created = ChannelRecord {
+            audience_version: sqlx::query_scalar(
+                "SELECT audience_version FROM chime_channels WHERE seq = ?",
+            )
+            .bind(created.seq)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?,
+            ..created
+        };
         tx.commit().await.map_err(db_err)?;
         Ok(Created::New(created))
     }

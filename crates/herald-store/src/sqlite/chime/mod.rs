@@ -27,7 +27,7 @@ use crate::chime::{
     ChannelRecord, ChannelStanding, ChimeStore, Created, DeliveryRecord, EndpointRecord,
     EndpointUpdate, IdentitySnapshot, MembershipRecord, MembershipType, MessageCursor,
     MessageQuery, MessageRecord, ModeratorRecord, NewAppInstance, NewAppInstanceUser, NewChannel,
-    NewDelivery, NewEndpoint, NewMessage, PushCandidate, PushPreference, RequestClaim,
+    NewDelivery, NewEndpoint, NewMessage, PushAudience, PushPreference, RequestClaim,
 };
 
 /// Values per `IN (…)` list, so a statement never nears SQLite's
@@ -331,7 +331,7 @@ impl ChimeStore for SqliteStore {
         self.unban_impl(channel_seq, user_seq).await
     }
 
-    async fn push_audience(&self, channel_seq: i64) -> StoreResult<Vec<PushCandidate>> {
+    async fn push_audience(&self, channel_seq: i64) -> StoreResult<PushAudience> {
         self.push_audience_impl(channel_seq).await
     }
 

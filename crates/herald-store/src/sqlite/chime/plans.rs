@@ -2,8 +2,6 @@
 //! with `EXPLAIN QUERY PLAN`: each searches an index (or the rowid), none
 //! scans a table. Here rather than in `tests/` because the SQL is private.
 
-use std::time::{Duration, Instant};
-
 use jiff::Timestamp;
 
 use super::audience::PUSH_AUDIENCE_SQL;
@@ -109,8 +107,8 @@ async fn hot_queries_search_indexes() {
 }
 
 /// A 10,000-member channel, each member with an endpoint: the audience is
-/// one read. The bound is loose for unoptimised builds; in release the read
-/// takes a few milliseconds.
+/// one read, in membership order. (How fast: `cargo bench -p herald
+/// --bench push_decision`.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn push_audience_of_a_large_channel_is_one_read() {
     const MEMBERS: i64 = 10_000;
@@ -228,21 +226,15 @@ async fn push_audience_of_a_large_channel_is_one_read() {
     assert_eq!(outcomes.len(), seqs.len());
     let joined: Vec<i64> = std::iter::once(creator.seq).chain(seqs).collect();
 
-    let mut fastest = Duration::MAX;
-    for _ in 0..3 {
-        let started = Instant::now();
-        let audience = store.push_audience(channel.seq).await.expect("audience");
-        fastest = fastest.min(started.elapsed());
-        assert_eq!(audience.len() as i64, MEMBERS + 1);
-        let order: Vec<i64> = audience.iter().map(|c| c.member.seq).collect();
-        assert!(order == joined, "membership order");
-        assert!(audience[0].endpoints.is_empty());
-        assert!(audience[1..].iter().all(|c| c.endpoints.len() == 1));
-    }
-    eprintln!("push_audience of {} members: {fastest:?}", MEMBERS + 1);
-    assert!(
-        fastest < Duration::from_secs(2),
-        "push_audience took {fastest:?}"
-    );
+    let audience = store
+        .push_audience(channel.seq)
+        .await
+        .expect("audience")
+        .candidates;
+    assert_eq!(audience.len() as i64, MEMBERS + 1);
+    let order: Vec<i64> = audience.iter().map(|c| c.member.seq).collect();
+    assert!(order == joined, "membership order");
+    assert!(audience[0].endpoints.is_empty());
+    assert!(audience[1..].iter().all(|c| c.endpoints.len() == 1));
     store.close().await;
 }

@@ -274,6 +274,13 @@ async fn a_message_without_push_notification_pushes_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn endpoint_and_membership_changes_change_the_next_push() {
     let m = matrix().await;
+    // A push first, so that the channel's audience is kept in memory:
+    // every change below must still reach the next one.
+    let warm = send_push(&m.c.msg, &m.channel, &m.sender, &[]).await;
+    assert!(
+        recipients(&deliveries(&m.server, &m.channel, &warm).await)
+            .contains(&(m.mixed.clone(), m.mixed_all_ep.clone()))
+    );
     // The ALL endpoint of "mixed" switched off, the NONE one on.
     ok(m.c
         .id
