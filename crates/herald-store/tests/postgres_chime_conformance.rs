@@ -338,6 +338,7 @@ async fn concurrent_delivery_claims_never_overlap() {
                 name: creator.name.clone(),
             },
             sender_seq: creator.seq,
+            audience_version: None,
             created: at(BASE_MS + m as i64),
         };
         let token = format!("send-{m}");
@@ -404,6 +405,7 @@ async fn concurrent_sends_to_one_channel_all_succeed() {
             push: None,
             sender: who(),
             sender_seq: creator.seq,
+            audience_version: None,
             created: at(BASE_MS + i as i64),
         };
         async move {

@@ -169,11 +169,11 @@ impl ChimeService {
         context.require(context.is_member(), "send messages (only members may)")?;
 
         let message_id = validate::new_hex_id();
-        let deliveries = match &push {
+        let (deliveries, audience_version) = match &push {
             Some(push) => {
                 let audience = self.push_audience(&context.channel).await?;
                 let app_instance_arn = self.app_instance_arn(&context.app_instance);
-                push::decide(
+                let deliveries = push::decide(
                     &audience.candidates,
                     &PushContext {
                         app_instance_arn: &app_instance_arn,
@@ -188,9 +188,10 @@ impl ChimeService {
                         },
                     },
                     &self.rules,
-                )
+                );
+                (deliveries, Some(audience.version))
             }
-            None => Vec::new(),
+            None => (Vec::new(), None),
         };
         let pushes = !deliveries.is_empty();
         let created = self
@@ -208,6 +209,7 @@ impl ChimeService {
                     push,
                     sender: context.bearer_identity.clone(),
                     sender_seq: context.bearer.seq,
+                    audience_version,
                     created: self.clock.now(),
                 },
                 deliveries,

@@ -9,6 +9,7 @@
 pub(crate) mod audience;
 mod model;
 pub(crate) mod rows;
+pub(crate) mod rules;
 
 use async_trait::async_trait;
 use jiff::Timestamp;

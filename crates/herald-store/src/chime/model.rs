@@ -376,6 +376,9 @@ pub struct NewMessage {
     /// The sender's user seq: the message is stored only if they are still
     /// a member when it is.
     pub sender_seq: i64,
+    /// The channel's audience version the deliveries were decided at
+    /// (`PushAudience::version`); `None` when none was read.
+    pub audience_version: Option<i64>,
     pub created: Timestamp,
 }
 

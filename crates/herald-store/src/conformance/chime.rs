@@ -349,6 +349,7 @@ impl<'s> Fixture<'s> {
             push: None,
             sender: self.identity(sender),
             sender_seq: sender.seq,
+            audience_version: None,
             created: now(),
         }
     }

@@ -47,6 +47,20 @@ impl ScratchDatabase {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// How many connections Herald (`application_name` herald) holds to
+    /// this database now.
+    pub async fn herald_connections(&self) -> Result<i64, sqlx::Error> {
+        let mut admin = PgConnection::connect(&self.server_url).await?;
+        let count = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'herald'",
+        )
+        .bind(&self.name)
+        .fetch_one(&mut admin)
+        .await?;
+        admin.close().await?;
+        Ok(count)
+    }
 }
 
 impl Drop for ScratchDatabase {

@@ -93,7 +93,7 @@ async fn one_client_token_sent_to_both_nodes_at_once_creates_one_notification() 
     let (a, b) = two_nodes().await;
     let instance = create_instance(&a.client()).await;
     let alice = create_user(&a.client(), &instance.id, "alice").await;
-    let token = format!("token-{}", rand_suffix());
+    let token = crate::chime::token();
 
     let mut racing = Vec::new();
     for i in 0..12 {
@@ -315,11 +315,31 @@ async fn a_preference_set_through_one_node_reaches_the_next_push_of_the_other() 
     );
 }
 
-fn rand_suffix() -> String {
-    format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    )
+/// `--database-max-connections` bounds what a node holds, however many
+/// requests arrive at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_opens_no_more_connections_than_allowed() {
+    let server = Server::start_with(&["--database-max-connections", "1"]).await;
+    let client = server.client();
+    let instance = create_instance(&client).await;
+    let mut racing = Vec::new();
+    for i in 0..24 {
+        let (client, instance) = (client.clone(), instance.clone());
+        racing.push(tokio::spawn(async move {
+            notify(&client, &instance.id, &[&instance.arn], &format!("n{i}")).await
+        }));
+    }
+    for task in racing {
+        task.await.expect("request task");
+    }
+    assert_eq!(list_notification_ids(&client, &instance.id).await.len(), 24);
+    let database = server.database().expect("PostgreSQL");
+    let held = database
+        .herald_connections()
+        .await
+        .expect("pg_stat_activity");
+    assert_eq!(
+        held, 1,
+        "connections held with --database-max-connections 1"
+    );
 }

@@ -588,6 +588,12 @@ pub async fn send_message_rechecks_membership(store: &dyn ChimeStore) {
         delivery(&arn, "m1", "e-removed", &removed, recorded),
         delivery(&arn, "m1", "e-banned", &banned, recorded),
     ];
+    let decided_at = store
+        .get_channel(fx.seq(), "c")
+        .await
+        .expect("get_channel")
+        .expect("channel")
+        .audience_version;
     // …then one member leaves and one is banned before the message is stored.
     assert!(
         store
@@ -601,6 +607,8 @@ pub async fn send_message_rechecks_membership(store: &dyn ChimeStore) {
         .expect("ban");
     let mut message = fx.new_message(&channel, "m1", &sender);
     message.push = push();
+    // Decided at a version the removal and the ban have since moved past.
+    message.audience_version = Some(decided_at);
     fx.send(message, decided.clone()).await;
     let listed: Vec<String> = store
         .list_deliveries(&arn, "m1")
@@ -616,6 +624,30 @@ pub async fn send_message_rechecks_membership(store: &dyn ChimeStore) {
             decided[1].delivery_id.clone()
         ],
         "only current members get the push"
+    );
+
+    // Decided at the current version, every delivery is stored as decided.
+    let current = store
+        .get_channel(fx.seq(), "c")
+        .await
+        .expect("get_channel")
+        .expect("channel")
+        .audience_version;
+    let now_decided = vec![
+        delivery(&arn, "m4", "e-sender", &sender, recorded),
+        delivery(&arn, "m4", "e-stays", &stays, recorded),
+    ];
+    let mut message = fx.new_message(&channel, "m4", &sender);
+    message.push = push();
+    message.audience_version = Some(current);
+    fx.send(message, now_decided).await;
+    assert_eq!(
+        store
+            .list_deliveries(&arn, "m4")
+            .await
+            .expect("list_deliveries")
+            .len(),
+        2
     );
 
     // A sender who left meanwhile stores nothing, with or without a push.
@@ -648,7 +680,10 @@ pub async fn send_message_rechecks_membership(store: &dyn ChimeStore) {
                 .is_empty()
         );
     }
-    assert_eq!(fx.messages(&channel).await, vec!["m1".to_owned()]);
+    assert_eq!(
+        fx.messages(&channel).await,
+        vec!["m1".to_owned(), "m4".to_owned()]
+    );
 }
 
 /// Every write that changes who a push reaches bumps the channel's

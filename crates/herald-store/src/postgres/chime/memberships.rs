@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 use super::channels::live_channel;
 use super::identity::users_in;
 use crate::chime::rows::{self, MEMBERSHIP_COLUMNS, USER_COLUMNS, push_preference_columns};
+use crate::chime::rules::{Role, add_outcomes};
 use crate::chime::{
     AddOutcome, IdentitySnapshot, MembershipRecord, MembershipType, PushPreference,
 };
@@ -33,24 +34,9 @@ impl PgStore {
             let app_instance_seq = live_channel(tx, channel_seq).await?;
             let existing = users_in(tx, app_instance_seq, user_seqs).await?;
             let banned = in_channel(tx, Role::Ban, channel_seq, user_seqs).await?;
-            let mut members = in_channel(tx, Role::Member, channel_seq, user_seqs).await?;
+            let members = in_channel(tx, Role::Member, channel_seq, user_seqs).await?;
 
-            let mut added = Vec::new();
-            let outcomes: Vec<AddOutcome> = user_seqs
-                .iter()
-                .map(|seq| {
-                    if !existing.contains(seq) {
-                        AddOutcome::NoSuchUser
-                    } else if banned.contains(seq) {
-                        AddOutcome::Banned
-                    } else if members.insert(*seq) {
-                        added.push(*seq);
-                        AddOutcome::Added
-                    } else {
-                        AddOutcome::AlreadyThere
-                    }
-                })
-                .collect();
+            let (outcomes, added) = add_outcomes(user_seqs, &existing, &banned, members);
             insert_memberships(
                 tx,
                 channel_seq,
@@ -157,24 +143,6 @@ pub(super) fn list_memberships_sql() -> String {
          JOIN chime_users u ON u.seq = m.user_seq \
          WHERE m.channel_seq = $1 AND m.type = $2 AND m.seq > $3 ORDER BY m.seq LIMIT $4"
     )
-}
-
-/// A per-channel role table keyed by (channel_seq, user_seq).
-#[derive(Clone, Copy)]
-pub(super) enum Role {
-    Member,
-    Moderator,
-    Ban,
-}
-
-impl Role {
-    pub(super) fn table(self) -> &'static str {
-        match self {
-            Role::Member => "chime_memberships",
-            Role::Moderator => "chime_moderators",
-            Role::Ban => "chime_bans",
-        }
-    }
 }
 
 /// The users among `user_seqs` that hold `role` in the channel.

@@ -9,6 +9,7 @@ use super::deliveries::insert_deliveries;
 use super::identity::conflict;
 use crate::StoreError;
 use crate::chime::rows::{self, MESSAGE_COLUMNS};
+use crate::chime::rules::{audience_changed, to_members};
 use crate::chime::{
     Created, MessageCursor, MessageQuery, MessageRecord, NewDelivery, NewMessage, RequestClaim,
 };
@@ -95,49 +96,55 @@ impl PgStore {
             }
             // A delete of the channel committing meanwhile fails the
             // message's foreign-key check, and so the transaction.
-            let exists: Option<i64> =
-                sqlx::query_scalar("SELECT seq FROM chime_channels WHERE seq = $1")
+            let audience_version: Option<i64> =
+                sqlx::query_scalar("SELECT audience_version FROM chime_channels WHERE seq = $1")
                     .bind(new.channel_seq)
                     .fetch_optional(&mut *tx)
                     .await?;
-            if exists.is_none() {
+            let Some(audience_version) = audience_version else {
                 return Err(StoreError::Gone(format!(
                     "channel {} no longer exists",
                     new.channel_seq
                 ))
                 .into());
-            }
+            };
             // The audience and the sender's standing were read before this
-            // transaction; a removal or ban committed since must win (and
-            // one committing concurrently conflicts with these reads).
-            let members: HashSet<i64> = if deliveries.is_empty() {
-                sqlx::query_scalar(
-                    "SELECT user_seq FROM chime_memberships WHERE channel_seq = $1 AND user_seq = $2",
-                )
-                .bind(new.channel_seq)
-                .bind(new.sender_seq)
-                .fetch_all(&mut *tx)
-                .await?
-            } else {
-                sqlx::query_scalar("SELECT user_seq FROM chime_memberships WHERE channel_seq = $1")
-                    .bind(new.channel_seq)
-                    .fetch_all(&mut *tx)
-                    .await?
-            }
-            .into_iter()
-            .collect();
-            if !members.contains(&new.sender_seq) {
+            // transaction; a removal or ban committed since must win (one
+            // committing concurrently bumps the version this read, or
+            // deletes the sender's row read below: SSI orders the two).
+            // The sender is one lookup; the deliveries need the member set
+            // only if the audience changed since they were decided.
+            let sender_is_member: Option<i64> = sqlx::query_scalar(
+                "SELECT user_seq FROM chime_memberships WHERE channel_seq = $1 AND user_seq = $2",
+            )
+            .bind(new.channel_seq)
+            .bind(new.sender_seq)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if sender_is_member.is_none() {
                 return Err(StoreError::Gone(format!(
                     "sender {} is no longer a member of channel {}",
                     new.sender.arn, new.channel_seq
                 ))
                 .into());
             }
-            let current: Vec<NewDelivery> = deliveries
-                .iter()
-                .filter(|d| members.contains(&d.member_seq))
-                .cloned()
-                .collect();
+            // Only a changed audience costs a copy (the block may run again).
+            let kept;
+            let current: &[NewDelivery] =
+                if audience_changed(&deliveries, new.audience_version, audience_version) {
+                    let members: HashSet<i64> = sqlx::query_scalar(
+                        "SELECT user_seq FROM chime_memberships WHERE channel_seq = $1",
+                    )
+                    .bind(new.channel_seq)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .collect();
+                    kept = to_members(deliveries.clone(), &members);
+                    &kept
+                } else {
+                    &deliveries
+                };
             let row = sqlx::query(&sql)
                 .bind(new.channel_seq)
                 .bind(&new.message_id)
@@ -157,7 +164,7 @@ impl PgStore {
                 .await
                 .map_err(|e| conflict(e, || format!("message {} exists", new.message_id)))?;
             let created = rows::message(&row)?;
-            insert_deliveries(tx, &current, new.created).await?;
+            insert_deliveries(tx, current, new.created).await?;
             Created::New(created)
         })?;
         if matches!(sent, Created::New(_)) {

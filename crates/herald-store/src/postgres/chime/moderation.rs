@@ -5,9 +5,10 @@ use sqlx::PgConnection;
 
 use super::channels::live_channel;
 use super::identity::user_in;
-use super::memberships::{Role, in_channel, raced};
+use super::memberships::{in_channel, raced};
 use crate::StoreError;
 use crate::chime::rows::{self, ROLE_COLUMNS, USER_COLUMNS};
+use crate::chime::rules::Role;
 use crate::chime::{AddOutcome, BanRecord, IdentitySnapshot, ModeratorRecord};
 use crate::postgres::PgStore;
 use crate::postgres::error::PgResult;

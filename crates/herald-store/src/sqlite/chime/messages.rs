@@ -8,6 +8,7 @@ use super::claims;
 use super::deliveries::insert_deliveries;
 use super::identity::conflict;
 use crate::chime::rows::{self, MESSAGE_COLUMNS};
+use crate::chime::rules::{audience_changed, to_members};
 use crate::chime::{
     Created, MessageCursor, MessageQuery, MessageRecord, NewDelivery, NewMessage, RequestClaim,
 };
@@ -66,33 +67,40 @@ impl SqliteStore {
         if let Some(resource_id) = claims::replayed(&mut tx, &claim).await? {
             return Ok(Created::Replayed { resource_id });
         }
-        let touched = sqlx::query("UPDATE chime_channels SET last_message_ms = ? WHERE seq = ?")
-            .bind(ms(new.created))
-            .bind(new.channel_seq)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        if touched.rows_affected() == 0 {
+        let audience_version: Option<i64> = sqlx::query_scalar(
+            "UPDATE chime_channels SET last_message_ms = ? WHERE seq = ? RETURNING audience_version",
+        )
+        .bind(ms(new.created))
+        .bind(new.channel_seq)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let Some(audience_version) = audience_version else {
             return Err(StoreError::Gone(format!(
                 "channel {} no longer exists",
                 new.channel_seq
             )));
-        }
+        };
         // The audience and the sender's standing were read before this
-        // transaction; a removal or ban committed since must win. Only a
-        // push needs the whole member set (it costs what the push decision
-        // cost); a plain message checks the sender alone.
-        let sender_is_member = if deliveries.is_empty() {
-            sqlx::query_scalar::<_, i64>(
-                "SELECT 1 FROM chime_memberships WHERE channel_seq = ? AND user_seq = ?",
-            )
-            .bind(new.channel_seq)
-            .bind(new.sender_seq)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .is_some()
-        } else {
+        // transaction; a removal or ban committed since must win. The
+        // sender is one lookup; the deliveries need the member set only if
+        // the audience changed since they were decided.
+        let sender_is_member = sqlx::query_scalar::<_, i64>(
+            "SELECT 1 FROM chime_memberships WHERE channel_seq = ? AND user_seq = ?",
+        )
+        .bind(new.channel_seq)
+        .bind(new.sender_seq)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .is_some();
+        if !sender_is_member {
+            return Err(StoreError::Gone(format!(
+                "sender {} is no longer a member of channel {}",
+                new.sender.arn, new.channel_seq
+            )));
+        }
+        if audience_changed(&deliveries, new.audience_version, audience_version) {
             let members: HashSet<i64> =
                 sqlx::query_scalar("SELECT user_seq FROM chime_memberships WHERE channel_seq = ?")
                     .bind(new.channel_seq)
@@ -101,14 +109,7 @@ impl SqliteStore {
                     .map_err(db_err)?
                     .into_iter()
                     .collect();
-            deliveries.retain(|d| members.contains(&d.member_seq));
-            members.contains(&new.sender_seq)
-        };
-        if !sender_is_member {
-            return Err(StoreError::Gone(format!(
-                "sender {} is no longer a member of channel {}",
-                new.sender.arn, new.channel_seq
-            )));
+            deliveries = to_members(deliveries, &members);
         }
         let push = new.push.as_ref();
         let sql = format!(

@@ -8,9 +8,10 @@ use super::audience::PUSH_AUDIENCE_SQL;
 use super::channels::STANDING_SQL;
 use super::claims::FORGET_SQL;
 use super::deliveries::{due_deliveries_sql, list_deliveries_sql};
-use super::memberships::{Role, list_memberships_sql};
+use super::memberships::list_memberships_sql;
 use super::messages::list_messages_query;
 use super::moderation::list_sql;
+use crate::chime::rules::Role;
 use crate::chime::{
     ChannelMode, ChannelPrivacy, ChimeStore, Created, IdentitySnapshot, MembershipType,
     MessageCursor, MessageQuery, NewAppInstance, NewAppInstanceUser, NewChannel, RequestClaim,
