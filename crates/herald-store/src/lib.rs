@@ -9,6 +9,7 @@
 pub mod chime;
 pub mod conformance;
 mod db_error;
+pub mod feed;
 pub mod model;
 pub mod postgres;
 mod rows;
@@ -140,6 +141,16 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<UserNotification>>;
     async fn set_user_status(&self, write: StatusWrite) -> StoreResult<StatusOutcome>;
+    /// How many of the user's notifications are UNREAD and unexpired,
+    /// counting at most `cap` from each of the direct and the
+    /// instance-wide kind, and the soonest expiry among those counted.
+    async fn unread_count(
+        &self,
+        instance_seq: i64,
+        user_seq: i64,
+        now: Timestamp,
+        cap: u32,
+    ) -> StoreResult<UnreadCount>;
 
     // --- search ----------------------------------------------------------
     /// Unexpired matches, newest first, with the total number of matches.

@@ -203,6 +203,14 @@ pub struct UserNotification {
 
 /// Position after the last item of a page of a user's listing
 /// (urgency, created, seq; all descending).
+/// See [`crate::Store::unread_count`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnreadCount {
+    pub count: u32,
+    /// When the count next drops by itself.
+    pub next_expiry: Option<Timestamp>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UserListCursor {
     pub urgency: i64,

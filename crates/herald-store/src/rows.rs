@@ -162,3 +162,17 @@ pub(crate) fn user_notification<R: HeraldRow>(row: &R) -> StoreResult<UserNotifi
         status,
     })
 }
+
+/// Both engines' unread-count row: (count, soonest expiry in ms).
+pub(crate) fn unread_count(
+    count: i64,
+    next_expiry: Option<i64>,
+) -> StoreResult<crate::UnreadCount> {
+    Ok(crate::UnreadCount {
+        count: u32::try_from(count)
+            .map_err(|_| StoreError::Corrupt(format!("unread count {count} out of range")))?,
+        next_expiry: next_expiry
+            .map(|at| timestamp(at, "expires_at"))
+            .transpose()?,
+    })
+}

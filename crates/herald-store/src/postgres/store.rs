@@ -8,7 +8,7 @@ use super::PgStore;
 use crate::{
     Content, CreateOutcome, CreatedCursor, InstanceRecord, NewInstance, NewNotification, NewUser,
     Notification, SearchPage, SearchQuery, StatusOutcome, StatusWrite, Store, StoreResult,
-    TagUpdateOutcome, Tags, UserListCursor, UserNotification, UserRecord,
+    TagUpdateOutcome, Tags, UnreadCount, UserListCursor, UserNotification, UserRecord,
 };
 
 #[async_trait]
@@ -154,6 +154,17 @@ impl Store for PgStore {
         limit: u32,
     ) -> StoreResult<Vec<UserNotification>> {
         self.run(self.list_user_notifications_impl(instance_seq, user_seq, now, after, limit))
+            .await
+    }
+
+    async fn unread_count(
+        &self,
+        instance_seq: i64,
+        user_seq: i64,
+        now: Timestamp,
+        cap: u32,
+    ) -> StoreResult<UnreadCount> {
+        self.run(self.unread_count_impl(instance_seq, user_seq, now, cap))
             .await
     }
 

@@ -8,7 +8,7 @@ use super::error::PgResult;
 use super::nul::{self, text};
 use super::tx::serializable;
 use crate::rows::{self, NOTIFICATION_COLUMNS, ms, timestamp};
-use crate::{StatusOutcome, StatusWrite, UserListCursor, UserNotification};
+use crate::{StatusOutcome, StatusWrite, UnreadCount, UserListCursor, UserNotification};
 
 impl PgStore {
     pub(super) async fn list_user_notifications_impl(
@@ -23,6 +23,35 @@ impl PgStore {
         push_user_listing(&mut qb, instance_seq, user_seq, now, after, limit);
         let found = qb.build().fetch_all(&self.pool).await?;
         Ok(rows::all(&found, rows::user_notification)?)
+    }
+
+    /// Two index ranges, each cut at `cap`, as in the listing; a status
+    /// row other than UNREAD takes a notification out.
+    pub(super) async fn unread_count_impl(
+        &self,
+        instance_seq: i64,
+        user_seq: i64,
+        now: Timestamp,
+        cap: u32,
+    ) -> PgResult<UnreadCount> {
+        let (count, next_expiry): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT count(*), min(expires_at) FROM ( \
+             (SELECT r.expires_at AS expires_at FROM notification_recipients r \
+             WHERE r.user_seq = $1 AND r.expires_at > $2 AND NOT EXISTS (SELECT 1 FROM \
+             user_statuses s WHERE s.user_seq = $1 AND s.notification_seq = r.notification_seq \
+             AND s.status <> 'UNREAD') LIMIT $4) \
+             UNION ALL (SELECT b.expires_at AS expires_at FROM notifications b \
+             WHERE b.instance_seq = $3 AND b.broadcast AND b.expires_at > $2 AND NOT EXISTS \
+             (SELECT 1 FROM user_statuses s WHERE s.user_seq = $1 AND s.notification_seq = b.seq \
+             AND s.status <> 'UNREAD') LIMIT $4)) counted",
+        )
+        .bind(user_seq)
+        .bind(ms(now))
+        .bind(instance_seq)
+        .bind(i64::from(cap))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(rows::unread_count(count, next_expiry)?)
     }
 
     /// Check and write in one SERIALIZABLE transaction: of two writes

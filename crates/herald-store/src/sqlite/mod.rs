@@ -26,7 +26,7 @@ use crate::db_error::db_err;
 use crate::{
     Content, CreateOutcome, CreatedCursor, InstanceRecord, NewInstance, NewNotification, NewUser,
     Notification, SearchPage, SearchQuery, StatusOutcome, StatusWrite, Store, StoreError,
-    StoreResult, TagUpdateOutcome, Tags, UserListCursor, UserNotification, UserRecord,
+    StoreResult, TagUpdateOutcome, Tags, UnreadCount, UserListCursor, UserNotification, UserRecord,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -245,6 +245,17 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<UserNotification>> {
         self.list_user_notifications_impl(instance_seq, user_seq, now, after, limit)
+            .await
+    }
+
+    async fn unread_count(
+        &self,
+        instance_seq: i64,
+        user_seq: i64,
+        now: Timestamp,
+        cap: u32,
+    ) -> StoreResult<UnreadCount> {
+        self.unread_count_impl(instance_seq, user_seq, now, cap)
             .await
     }
 

@@ -7,7 +7,9 @@ use super::SqliteStore;
 use super::notifications::BEGIN_WRITE;
 use crate::db_error::db_err;
 use crate::rows::{self, NOTIFICATION_COLUMNS, ms, timestamp};
-use crate::{StatusOutcome, StatusWrite, StoreResult, UserListCursor, UserNotification};
+use crate::{
+    StatusOutcome, StatusWrite, StoreResult, UnreadCount, UserListCursor, UserNotification,
+};
 
 impl SqliteStore {
     /// Two ordered index ranges — the user's direct rows and the
@@ -60,6 +62,36 @@ impl SqliteStore {
 
         let found = qb.build().fetch_all(&self.readers).await.map_err(db_err)?;
         rows::all(&found, rows::user_notification)
+    }
+
+    /// Two index ranges, each cut at `cap`, as in the listing; a status
+    /// row other than UNREAD takes a notification out.
+    pub(super) async fn unread_count_impl(
+        &self,
+        instance_seq: i64,
+        user_seq: i64,
+        now: Timestamp,
+        cap: u32,
+    ) -> StoreResult<UnreadCount> {
+        let (count, next_expiry): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT count(*), min(expires_at) FROM ( \
+             SELECT * FROM (SELECT r.expires_at AS expires_at FROM notification_recipients r \
+             WHERE r.user_seq = ?1 AND r.expires_at > ?2 AND NOT EXISTS (SELECT 1 FROM \
+             user_statuses s WHERE s.user_seq = ?1 AND s.notification_seq = r.notification_seq \
+             AND s.status <> 'UNREAD') LIMIT ?4) \
+             UNION ALL SELECT * FROM (SELECT b.expires_at AS expires_at FROM notifications b \
+             WHERE b.instance_seq = ?3 AND b.broadcast = 1 AND b.expires_at > ?2 AND NOT EXISTS \
+             (SELECT 1 FROM user_statuses s WHERE s.user_seq = ?1 AND s.notification_seq = b.seq \
+             AND s.status <> 'UNREAD') LIMIT ?4))",
+        )
+        .bind(user_seq)
+        .bind(ms(now))
+        .bind(instance_seq)
+        .bind(i64::from(cap))
+        .fetch_one(&self.readers)
+        .await
+        .map_err(db_err)?;
+        rows::unread_count(count, next_expiry)
     }
 
     pub(super) async fn set_user_status_impl(
