@@ -350,6 +350,13 @@ impl Server {
         self.spawn();
     }
 
+    /// As `restart`, on the same port (what a browser's reconnecting
+    /// `EventSource` needs: it keeps its URL).
+    pub async fn restart_same_port(&mut self) {
+        self.launch.listen = Some(self.addr.clone());
+        self.restart().await;
+    }
+
     /// Crash and restart: SIGKILL (no chance to flush anything), then start
     /// again on the same data directory.
     pub async fn kill9(&mut self) {
