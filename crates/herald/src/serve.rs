@@ -9,10 +9,12 @@ use herald_domain::SystemClock;
 use herald_domain::chime::ChimeService;
 use herald_domain::connect::ConnectService;
 use herald_domain::connect::validate::region_name;
+use herald_domain::live::LiveHub;
 use herald_protocol::AppState;
 use herald_protocol::auth::credentials::{KeyRing, Keys, exposure_warning};
 use herald_protocol::push_webhook::{self, Webhook};
 use herald_protocol::server::ServerLimits;
+use herald_store::feed::{ChangeFeed, LocalFeed};
 use herald_store::postgres::{PgOptions, PgStore};
 use herald_store::sqlite::SqliteStore;
 use herald_store::{ChimeStore, Store};
@@ -36,6 +38,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!(e))?
         .map(Arc::new);
     let (store, chime_store, location) = open_store(&args).await?;
+    let feed = open_feed(&args).await?;
     let secret = store
         .token_secret()
         .await
@@ -45,7 +48,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Arc::new(SystemClock),
         args.region.clone(),
         secret.clone(),
+        feed.clone(),
     );
+    let live = LiveHub::start(store.clone(), feed, Arc::new(SystemClock));
     let deliveries_due = Arc::new(Notify::new());
     let wake = deliveries_due.clone();
     let chime = Arc::new(ChimeService::new(
@@ -56,7 +61,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         webhook.is_some(),
         Arc::new(move || wake.notify_one()),
     ));
-    let state = Arc::new(AppState::new(connect, chime.clone(), keys.clone()));
+    let state = Arc::new(AppState::new(
+        connect,
+        chime.clone(),
+        keys.clone(),
+        live.clone(),
+    ));
     let app = herald_protocol::router(
         state,
         Duration::from_secs(args.request_timeout_seconds.max(1)),
@@ -94,7 +104,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_connections: args.max_connections,
         ..ServerLimits::default()
     };
-    herald_protocol::server::serve(listener, app, limits, shutdown_signal()).await;
+    let shutdown = async move {
+        shutdown_signal().await;
+        // Open event streams would otherwise hold the stop up.
+        live.stop();
+    };
+    herald_protocol::server::serve(listener, app, limits, shutdown).await;
 
     tracing::info!("shutting down: in-flight requests finished");
     let _ = stop_tx.send(true);
@@ -143,6 +158,12 @@ async fn open_store(
             ))
         }
     }
+}
+
+/// Where committed changes are announced: this process only, for the
+/// embedded store; every node, through the database, for PostgreSQL.
+async fn open_feed(_args: &ServeArgs) -> anyhow::Result<Arc<dyn ChangeFeed>> {
+    Ok(Arc::new(LocalFeed::new()))
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
