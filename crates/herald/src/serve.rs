@@ -14,7 +14,7 @@ use herald_protocol::AppState;
 use herald_protocol::auth::credentials::{KeyRing, Keys, exposure_warning};
 use herald_protocol::push_webhook::{self, Webhook};
 use herald_protocol::server::ServerLimits;
-use herald_store::feed::{ChangeFeed, LocalFeed};
+use herald_store::feed::{ChangeFeed, LocalFeed, PgFeed};
 use herald_store::postgres::{PgOptions, PgStore};
 use herald_store::sqlite::SqliteStore;
 use herald_store::{ChimeStore, Store};
@@ -134,11 +134,7 @@ async fn open_store(
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
                 anyhow::bail!("--database-url must be a postgres:// URL, got '{shown}'");
             }
-            let options = PgOptions {
-                url: url.clone(),
-                max_connections: args.database_max_connections.max(1),
-                statement_timeout: Duration::from_millis(args.database_statement_timeout_ms.max(1)),
-            };
+            let options = pg_options(args, url);
             let postgres = Arc::new(
                 PgStore::connect(&options)
                     .await
@@ -162,8 +158,24 @@ async fn open_store(
 
 /// Where committed changes are announced: this process only, for the
 /// embedded store; every node, through the database, for PostgreSQL.
-async fn open_feed(_args: &ServeArgs) -> anyhow::Result<Arc<dyn ChangeFeed>> {
-    Ok(Arc::new(LocalFeed::new()))
+async fn open_feed(args: &ServeArgs) -> anyhow::Result<Arc<dyn ChangeFeed>> {
+    match &args.database_url {
+        Some(url) => {
+            let feed = PgFeed::start(&pg_options(args, url))
+                .await
+                .with_context(|| format!("listening for changes on {}", without_password(url)))?;
+            Ok(Arc::new(feed))
+        }
+        None => Ok(Arc::new(LocalFeed::new())),
+    }
+}
+
+fn pg_options(args: &ServeArgs, url: &str) -> PgOptions {
+    PgOptions {
+        url: url.to_owned(),
+        max_connections: args.database_max_connections.max(1),
+        statement_timeout: Duration::from_millis(args.database_statement_timeout_ms.max(1)),
+    }
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
