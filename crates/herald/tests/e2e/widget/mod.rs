@@ -3,7 +3,7 @@
 //! writes, and the page and script. The browser tests (tests/browser.rs)
 //! drive the same endpoints through the real widget in Chromium.
 
-mod sse;
+pub mod sse;
 
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ async fn create_session(server: &Server, signer: &Signer, body: Value) -> Raw {
 }
 
 /// A widget token for the user, from the admin key.
-async fn token(server: &Server, instance_id: &str, user_id: &str) -> String {
+pub async fn token(server: &Server, instance_id: &str, user_id: &str) -> String {
     let raw = create_session(
         server,
         &Signer::test(),
