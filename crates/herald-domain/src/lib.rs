@@ -10,6 +10,7 @@ pub mod chime;
 pub mod clock;
 pub mod connect;
 pub mod error;
+pub mod live;
 pub mod pagination;
 
 pub use access::{Caller, ChimeAccess, ConnectAccess, Role};

@@ -194,7 +194,7 @@ async fn route_aws(state: &AppState, request: Request) -> Result<Response, AwsEr
     match op {
         Op::Connect(op) => connect::handle(&state.connect, &caller, op, request).await,
         Op::Chime(op) => Ok(chime::handle(&state.chime, &caller, op, request).await),
-        Op::Herald(op) => herald_api::handle(&state.chime, &caller, op, request).await,
+        Op::Herald(op) => herald_api::handle(state, &caller, op, request).await,
     }
 }
 

@@ -9,6 +9,7 @@ mod dispatch;
 pub mod herald_api;
 pub mod push_webhook;
 pub mod server;
+pub mod widget;
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use axum::Router;
 use axum::routing::any;
 use herald_domain::chime::ChimeService;
 use herald_domain::connect::ConnectService;
+use herald_domain::live::LiveHub;
 
 pub use dispatch::MAX_BODY_BYTES;
 
@@ -28,6 +30,9 @@ pub struct AppState {
     pub herald_routes: Vec<aws::routing::Route<herald_api::HeraldOp>>,
     /// The keys requests must be signed with.
     pub keys: Arc<auth::credentials::Keys>,
+    /// This node's live event streams.
+    pub live: LiveHub,
+    pub renders: Arc<widget::RenderCache>,
 }
 
 impl AppState {
@@ -35,6 +40,7 @@ impl AppState {
         connect: ConnectService,
         chime: Arc<ChimeService>,
         keys: Arc<auth::credentials::Keys>,
+        live: LiveHub,
     ) -> Self {
         AppState {
             connect,
@@ -43,6 +49,8 @@ impl AppState {
             chime_routes: chime::routes(),
             herald_routes: herald_api::routes(),
             keys,
+            live,
+            renders: Arc::new(widget::RenderCache::new()),
         }
     }
 }
@@ -52,6 +60,7 @@ impl AppState {
 pub fn router(state: Arc<AppState>, request_timeout: std::time::Duration) -> Router {
     Router::new()
         .route("/_herald/health", any(dispatch::health))
+        .merge(widget::routes())
         .fallback(dispatch::aws)
         .with_state(state)
         .layer(axum::middleware::from_fn(move |request, next| {

@@ -48,7 +48,7 @@ pub use reference::search_matches_reference;
 pub use search::{
     search_fields_and_comparisons, search_nested, search_tag_filters, search_totals_and_paging,
 };
-pub use user_view::{user_listing_order_and_paging, user_status};
+pub use user_view::{unread_count, unread_count_cap, user_listing_order_and_paging, user_status};
 
 /// Every test of the suite, in sequence, on one store.
 pub async fn run_all<S: Store>(store: &S) {
@@ -93,6 +93,8 @@ macro_rules! __connect_conformance {
             tags_update,
             user_listing_order_and_paging,
             user_status,
+            unread_count,
+            unread_count_cap,
             search_fields_and_comparisons,
             search_nested,
             search_tag_filters,

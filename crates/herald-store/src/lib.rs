@@ -143,7 +143,9 @@ pub trait Store: Send + Sync + 'static {
     async fn set_user_status(&self, write: StatusWrite) -> StoreResult<StatusOutcome>;
     /// How many of the user's notifications are UNREAD and unexpired,
     /// counting at most `cap` from each of the direct and the
-    /// instance-wide kind, and the soonest expiry among those counted.
+    /// instance-wide kind (the first ones in listing order), and the
+    /// soonest expiry among those counted. As in the listing, a user
+    /// asked about in another instance has only its broadcasts.
     async fn unread_count(
         &self,
         instance_seq: i64,

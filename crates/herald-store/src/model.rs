@@ -201,16 +201,18 @@ pub struct UserNotification {
     pub status: UserStatus,
 }
 
-/// Position after the last item of a page of a user's listing
-/// (urgency, created, seq; all descending).
 /// See [`crate::Store::unread_count`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnreadCount {
     pub count: u32,
-    /// When the count next drops by itself.
+    /// The soonest expiry among those counted: the count does not drop by
+    /// itself before then (under a binding cap it may not drop then
+    /// either; counting again is always right).
     pub next_expiry: Option<Timestamp>,
 }
 
+/// Position after the last item of a page of a user's listing
+/// (urgency, created, seq; all descending).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UserListCursor {
     pub urgency: i64,

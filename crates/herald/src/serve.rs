@@ -9,10 +9,12 @@ use herald_domain::SystemClock;
 use herald_domain::chime::ChimeService;
 use herald_domain::connect::ConnectService;
 use herald_domain::connect::validate::region_name;
+use herald_domain::live::LiveHub;
 use herald_protocol::AppState;
 use herald_protocol::auth::credentials::{KeyRing, Keys, exposure_warning};
 use herald_protocol::push_webhook::{self, Webhook};
 use herald_protocol::server::ServerLimits;
+use herald_store::feed::{ChangeFeed, LocalFeed, PgFeed};
 use herald_store::postgres::{PgOptions, PgStore};
 use herald_store::sqlite::SqliteStore;
 use herald_store::{ChimeStore, Store};
@@ -36,6 +38,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!(e))?
         .map(Arc::new);
     let (store, chime_store, location) = open_store(&args).await?;
+    let feed = open_feed(&args).await?;
     let secret = store
         .token_secret()
         .await
@@ -45,7 +48,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Arc::new(SystemClock),
         args.region.clone(),
         secret.clone(),
+        feed.clone(),
     );
+    let live = LiveHub::start(store.clone(), feed, Arc::new(SystemClock));
     let deliveries_due = Arc::new(Notify::new());
     let wake = deliveries_due.clone();
     let chime = Arc::new(ChimeService::new(
@@ -56,7 +61,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         webhook.is_some(),
         Arc::new(move || wake.notify_one()),
     ));
-    let state = Arc::new(AppState::new(connect, chime.clone(), keys.clone()));
+    let state = Arc::new(AppState::new(
+        connect,
+        chime.clone(),
+        keys.clone(),
+        live.clone(),
+    ));
     let app = herald_protocol::router(
         state,
         Duration::from_secs(args.request_timeout_seconds.max(1)),
@@ -94,7 +104,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_connections: args.max_connections,
         ..ServerLimits::default()
     };
-    herald_protocol::server::serve(listener, app, limits, shutdown_signal()).await;
+    let shutdown = async move {
+        shutdown_signal().await;
+        // Open event streams would otherwise hold the stop up.
+        live.stop();
+    };
+    herald_protocol::server::serve(listener, app, limits, shutdown).await;
 
     tracing::info!("shutting down: in-flight requests finished");
     let _ = stop_tx.send(true);
@@ -119,11 +134,7 @@ async fn open_store(
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
                 anyhow::bail!("--database-url must be a postgres:// URL, got '{shown}'");
             }
-            let options = PgOptions {
-                url: url.clone(),
-                max_connections: args.database_max_connections.max(1),
-                statement_timeout: Duration::from_millis(args.database_statement_timeout_ms.max(1)),
-            };
+            let options = pg_options(args, url);
             let postgres = Arc::new(
                 PgStore::connect(&options)
                     .await
@@ -142,6 +153,28 @@ async fn open_store(
                 format!("SQLite in {}", args.data_dir.display()),
             ))
         }
+    }
+}
+
+/// Where committed changes are announced: this process only, for the
+/// embedded store; every node, through the database, for PostgreSQL.
+async fn open_feed(args: &ServeArgs) -> anyhow::Result<Arc<dyn ChangeFeed>> {
+    match &args.database_url {
+        Some(url) => {
+            let feed = PgFeed::start(&pg_options(args, url))
+                .await
+                .with_context(|| format!("listening for changes on {}", without_password(url)))?;
+            Ok(Arc::new(feed))
+        }
+        None => Ok(Arc::new(LocalFeed::new())),
+    }
+}
+
+fn pg_options(args: &ServeArgs, url: &str) -> PgOptions {
+    PgOptions {
+        url: url.to_owned(),
+        max_connections: args.database_max_connections.max(1),
+        statement_timeout: Duration::from_millis(args.database_statement_timeout_ms.max(1)),
     }
 }
 

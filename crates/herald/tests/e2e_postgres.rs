@@ -48,6 +48,9 @@ mod security;
 #[path = "e2e/user_notifications.rs"]
 #[cfg(herald_pg_tests)]
 mod user_notifications;
+#[path = "e2e/widget/mod.rs"]
+#[cfg(herald_pg_tests)]
+mod widget;
 
 #[path = "e2e_postgres/nodes.rs"]
 #[cfg(herald_pg_tests)]

@@ -1,6 +1,7 @@
 //! Amazon Connect: the directory (instances, users), notifications, the
 //! per-user view, search and tags. One file per group of operations.
 
+mod announce;
 mod instances;
 mod notifications;
 pub mod search;
@@ -8,14 +9,17 @@ mod tags;
 mod user_notifications;
 mod users;
 pub mod validate;
+mod widget;
 
 use std::sync::Arc;
 
+use herald_store::feed::ChangeFeed;
 use herald_store::{InstanceRecord, Store, UserRecord};
 
 use crate::Caller;
 use crate::clock::Clock;
 use crate::error::{ConnectError, ConnectResult};
+use crate::live::SessionTokens;
 use crate::pagination::TokenCodec;
 
 pub use instances::CreateInstanceInput;
@@ -23,6 +27,7 @@ pub use notifications::CreateNotificationInput;
 pub use search::{AttributeFilterInput, CriteriaInput, SearchInput, StringConditionInput, TagPair};
 pub use user_notifications::StatusUpdateInput;
 pub use users::CreateUserInput;
+pub use widget::{WidgetAccess, WidgetSession};
 
 /// The Connect operations over one store.
 pub struct ConnectService {
@@ -30,6 +35,9 @@ pub struct ConnectService {
     clock: Arc<dyn Clock>,
     region: String,
     tokens: TokenCodec,
+    sessions: SessionTokens,
+    /// Where committed changes are announced to live streams.
+    feed: Arc<dyn ChangeFeed>,
 }
 
 impl ConnectService {
@@ -38,12 +46,15 @@ impl ConnectService {
         clock: Arc<dyn Clock>,
         region: String,
         token_secret: Vec<u8>,
+        feed: Arc<dyn ChangeFeed>,
     ) -> Self {
         ConnectService {
             store,
             clock,
             region,
+            sessions: SessionTokens::new(&token_secret),
             tokens: TokenCodec::new(token_secret),
+            feed,
         }
     }
 

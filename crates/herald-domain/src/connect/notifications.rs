@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use herald_store::feed::{ChangeAudience, ChangeKind};
 use herald_store::{
     ClientTokenClaim, CreateOutcome, CreatedCursor, InstanceRecord, NewNotification, Notification,
     Priority,
@@ -169,6 +170,11 @@ impl ConnectService {
             .predefined_notification_id
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let announced_to = if audience.broadcast {
+            ChangeAudience::Instance
+        } else {
+            ChangeAudience::Users(audience.direct_user_seqs.clone())
+        };
         let outcome = self
             .store
             .create_notification(NewNotification {
@@ -192,7 +198,11 @@ impl ConnectService {
             })
             .await?;
         match outcome {
-            CreateOutcome::Created(created) => Ok((created.id, created.arn)),
+            CreateOutcome::Created(created) => {
+                self.announce(instance.seq, &created.id, ChangeKind::Created, announced_to)
+                    .await;
+                Ok((created.id, created.arn))
+            }
             CreateOutcome::TokenSeen {
                 notification_id,
                 notification_arn,
@@ -287,6 +297,15 @@ impl ConnectService {
                     "Notification {notification_id} was not found in instance {instance_id}."
                 ))
             })?;
+        if let Some(audience) = self.audience_of(&instance, &current).await {
+            self.announce(
+                instance.seq,
+                notification_id,
+                ChangeKind::ContentUpdated,
+                audience,
+            )
+            .await;
+        }
         Ok(())
     }
 
@@ -297,6 +316,8 @@ impl ConnectService {
         notification_id: &str,
     ) -> ConnectResult<()> {
         let instance = self.instance(caller, instance_id).await?;
+        // Read first: the recipients say whose streams hear of it.
+        let current = self.notification(&instance, notification_id).await?;
         if !self
             .store
             .delete_notification(instance.seq, notification_id)
@@ -305,6 +326,10 @@ impl ConnectService {
             return Err(not_found(format!(
                 "Notification {notification_id} was not found in instance {instance_id}."
             )));
+        }
+        if let Some(audience) = self.audience_of(&instance, &current).await {
+            self.announce(instance.seq, notification_id, ChangeKind::Deleted, audience)
+                .await;
         }
         Ok(())
     }

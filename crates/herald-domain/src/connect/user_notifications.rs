@@ -119,7 +119,11 @@ impl ConnectService {
             })
             .await?;
         match outcome {
-            StatusOutcome::Written => Ok(()),
+            StatusOutcome::Written => {
+                self.announce_status(instance.seq, &input.notification_id, user.seq, status)
+                    .await;
+                Ok(())
+            }
             StatusOutcome::NotFound => Err(not_found(format!(
                 "Notification {} was not found for user {}.",
                 input.notification_id, input.user_id

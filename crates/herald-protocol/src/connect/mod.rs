@@ -2,7 +2,7 @@
 //! handler per operation, grouped by resource.
 
 mod directory;
-mod errors;
+pub(crate) mod errors;
 mod notifications;
 pub mod router;
 mod search;

@@ -1,7 +1,9 @@
 //! A user's listing and statuses.
 
-use super::{DAY, Fixture, SECOND, now, t};
-use crate::{Priority, StatusOutcome, StatusWrite, Store, UserRecord, UserStatus};
+use jiff::Timestamp;
+
+use super::{DAY, Fixture, HOUR, SECOND, now, t};
+use crate::{Priority, StatusOutcome, StatusWrite, Store, UnreadCount, UserRecord, UserStatus};
 
 fn write(fx: &Fixture<'_>, id: &str, user: &UserRecord, status: UserStatus) -> StatusWrite {
     StatusWrite {
@@ -221,5 +223,198 @@ pub async fn user_status(store: &dyn Store) {
     assert_eq!(
         status_of(fx.user_list(&u1).await, "direct"),
         Some(UserStatus::Unread)
+    );
+}
+
+async fn unread(
+    store: &dyn Store,
+    instance_seq: i64,
+    user: &UserRecord,
+    at: Timestamp,
+    cap: u32,
+) -> UnreadCount {
+    store
+        .unread_count(instance_seq, user.seq, at, cap)
+        .await
+        .expect("unread_count")
+}
+
+/// `count`, with the soonest expiry `next_expiry` after the suite's now.
+fn counted(count: u32, next_expiry: Option<i64>) -> UnreadCount {
+    UnreadCount {
+        count,
+        next_expiry: next_expiry.map(t),
+    }
+}
+
+async fn set_status(fx: &Fixture<'_>, id: &str, user: &UserRecord, status: UserStatus) {
+    let outcome = fx
+        .store
+        .set_user_status(write(fx, id, user, status))
+        .await
+        .expect("status");
+    assert_eq!(outcome, StatusOutcome::Written, "{id}: {status:?}");
+}
+
+/// UNREAD (no status, or an explicit UNREAD) and unexpired, direct and
+/// broadcast, per user and instance; the soonest expiry of those counted.
+pub async fn unread_count(store: &dyn Store) {
+    let fx = Fixture::new(store).await;
+    let other = Fixture::new(store).await;
+    let u1 = fx.user("u1").await;
+    let u2 = fx.user("u2").await;
+    let stranger = other.user("u1").await;
+    let big = 1000;
+
+    assert_eq!(
+        unread(store, fx.seq(), &u1, now(), big).await,
+        counted(0, None),
+        "nothing yet"
+    );
+
+    let specs: [(&str, Option<&[&UserRecord]>, i64); 8] = [
+        ("d1", Some(&[&u1]), 5 * HOUR),
+        ("d2", Some(&[&u1]), 3 * HOUR),
+        ("d-both", Some(&[&u1, &u2]), 4 * HOUR),
+        ("d-u2", Some(&[&u2]), HOUR),
+        ("d-expired", Some(&[&u1]), 0),
+        ("b1", None, 6 * HOUR),
+        ("b2", None, 2 * HOUR),
+        ("b-expired", None, -SECOND),
+    ];
+    for (id, users, expires) in specs {
+        let mut spec = match users {
+            Some(users) => fx.direct(id, users),
+            None => fx.note(id),
+        };
+        spec.expires_at = t(expires);
+        fx.create(spec).await;
+    }
+    let mut foreign_broadcast = other.note("foreign-b");
+    foreign_broadcast.expires_at = t(HOUR / 2);
+    other.create(foreign_broadcast).await;
+    let mut foreign_direct = other.direct("foreign-d", &[&stranger]);
+    foreign_direct.expires_at = t(HOUR / 4);
+    other.create(foreign_direct).await;
+
+    // Expiring exactly now is expired.
+    assert_eq!(
+        unread(store, fx.seq(), &u1, now(), big).await,
+        counted(5, Some(2 * HOUR)),
+        "u1: d1, d2, d-both, b1, b2"
+    );
+    assert_eq!(
+        unread(store, fx.seq(), &u2, now(), big).await,
+        counted(4, Some(HOUR)),
+        "u2: d-both, d-u2, b1, b2"
+    );
+    assert_eq!(
+        unread(store, other.seq(), &stranger, now(), big).await,
+        counted(2, Some(HOUR / 4)),
+        "the other instance's user: its own only"
+    );
+    // The clock is the caller's: b2 expires at 2 h.
+    assert_eq!(
+        unread(store, fx.seq(), &u1, t(2 * HOUR), big).await,
+        counted(4, Some(3 * HOUR))
+    );
+    assert_eq!(
+        unread(store, fx.seq(), &u1, t(6 * HOUR), big).await,
+        counted(0, None),
+        "all expired"
+    );
+    // A user asked about in another instance has that instance's
+    // broadcasts only, as in the listing.
+    assert_eq!(
+        unread(store, other.seq(), &u1, now(), big).await,
+        counted(1, Some(HOUR / 2))
+    );
+
+    set_status(&fx, "d1", &u1, UserStatus::Read).await;
+    set_status(&fx, "b1", &u1, UserStatus::Hidden).await;
+    set_status(&fx, "d2", &u1, UserStatus::Unread).await;
+    set_status(&fx, "b2", &u1, UserStatus::Unread).await;
+    assert_eq!(
+        unread(store, fx.seq(), &u1, now(), big).await,
+        counted(3, Some(2 * HOUR)),
+        "READ and HIDDEN are out, an explicit UNREAD stays: d2, d-both, b2"
+    );
+    set_status(&fx, "b2", &u1, UserStatus::Read).await;
+    assert_eq!(
+        unread(store, fx.seq(), &u1, now(), big).await,
+        counted(2, Some(3 * HOUR)),
+        "the soonest of those counted: d2, d-both"
+    );
+    assert_eq!(
+        unread(store, fx.seq(), &u2, now(), big).await,
+        counted(4, Some(HOUR)),
+        "statuses are per user"
+    );
+    set_status(&fx, "d1", &u1, UserStatus::Unread).await;
+    assert_eq!(
+        unread(store, fx.seq(), &u1, now(), big).await,
+        counted(3, Some(3 * HOUR)),
+        "marked UNREAD again: d1, d2, d-both"
+    );
+    // The count is the listing's UNREAD entries.
+    for user in [&u1, &u2] {
+        let listed = fx
+            .user_list(user)
+            .await
+            .iter()
+            .filter(|u| u.status == UserStatus::Unread)
+            .count();
+        let count = unread(store, fx.seq(), user, now(), big).await.count;
+        assert_eq!(count as usize, listed, "{}", user.username);
+    }
+}
+
+/// `cap` bounds each kind on its own, after statuses are applied; the
+/// first `cap` of each kind in listing order are the ones counted.
+pub async fn unread_count_cap(store: &dyn Store) {
+    let fx = Fixture::new(store).await;
+    let user = fx.user("u").await;
+    // Listing order is newest first: c-d3, c-d2, c-d1 and c-b3, c-b2, c-b1.
+    for (i, expires) in [(1, 7 * HOUR), (2, 2 * HOUR), (3, 5 * HOUR)] {
+        let mut direct = fx.direct(&format!("c-d{i}"), &[&user]);
+        direct.created_at = t(-(10 - i) * SECOND);
+        direct.expires_at = t(expires);
+        fx.create(direct).await;
+        let mut broadcast = fx.note(&format!("c-b{i}"));
+        broadcast.created_at = t(-(10 - i) * SECOND);
+        broadcast.expires_at = t(expires + HOUR);
+        fx.create(broadcast).await;
+    }
+
+    assert_eq!(
+        unread(store, fx.seq(), &user, now(), 3).await,
+        counted(6, Some(2 * HOUR))
+    );
+    assert_eq!(
+        unread(store, fx.seq(), &user, now(), 2).await,
+        counted(4, Some(2 * HOUR)),
+        "c-d3, c-d2, c-b3, c-b2"
+    );
+    assert_eq!(
+        unread(store, fx.seq(), &user, now(), 1).await,
+        counted(2, Some(5 * HOUR)),
+        "c-d3, c-b3"
+    );
+    assert_eq!(
+        unread(store, fx.seq(), &user, now(), 0).await,
+        counted(0, None)
+    );
+    // A read one takes no room under the cap.
+    set_status(&fx, "c-d3", &user, UserStatus::Read).await;
+    set_status(&fx, "c-b2", &user, UserStatus::Hidden).await;
+    assert_eq!(
+        unread(store, fx.seq(), &user, now(), 1).await,
+        counted(2, Some(2 * HOUR)),
+        "c-d2, c-b3"
+    );
+    assert_eq!(
+        unread(store, fx.seq(), &user, now(), 2).await,
+        counted(4, Some(2 * HOUR)),
+        "c-d2, c-d1, c-b3, c-b1"
     );
 }

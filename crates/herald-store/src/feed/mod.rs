@@ -18,6 +18,7 @@ use tokio::sync::broadcast;
 use crate::StoreResult;
 
 pub use local::LocalFeed;
+pub use postgres::PgFeed;
 
 /// A change that has been committed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

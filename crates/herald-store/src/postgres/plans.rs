@@ -8,7 +8,9 @@ use sqlx::{QueryBuilder, Row};
 use super::PgStore;
 use super::notifications::{push_get, push_list};
 use super::search::{push_search_count, push_search_page};
-use super::user_view::{push_status_target, push_stored_status, push_user_listing};
+use super::user_view::{
+    push_status_target, push_stored_status, push_unread_count, push_user_listing,
+};
 use crate::{CreatedCursor, SearchQuery, StatusWrite, StoreError, StoreResult, UserListCursor};
 
 /// A statement of a hot path, with its arguments.
@@ -30,6 +32,12 @@ pub enum Probe {
         now: Timestamp,
         after: Option<UserListCursor>,
         limit: u32,
+    },
+    UnreadCount {
+        instance_seq: i64,
+        user_seq: i64,
+        now: Timestamp,
+        cap: u32,
     },
     /// set_user_status: the notification the write is about.
     StatusTarget(StatusWrite),
@@ -72,6 +80,12 @@ impl PgStore {
                 after,
                 limit,
             } => push_user_listing(&mut qb, *instance_seq, *user_seq, *now, *after, *limit),
+            Probe::UnreadCount {
+                instance_seq,
+                user_seq,
+                now,
+                cap,
+            } => push_unread_count(&mut qb, *instance_seq, *user_seq, *now, *cap),
             Probe::StatusTarget(write) => push_status_target(&mut qb, write),
             Probe::StoredStatus {
                 user_seq,

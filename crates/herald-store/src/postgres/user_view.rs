@@ -25,8 +25,6 @@ impl PgStore {
         Ok(rows::all(&found, rows::user_notification)?)
     }
 
-    /// Two index ranges, each cut at `cap`, as in the listing; a status
-    /// row other than UNREAD takes a notification out.
     pub(super) async fn unread_count_impl(
         &self,
         instance_seq: i64,
@@ -34,23 +32,10 @@ impl PgStore {
         now: Timestamp,
         cap: u32,
     ) -> PgResult<UnreadCount> {
-        let (count, next_expiry): (i64, Option<i64>) = sqlx::query_as(
-            "SELECT count(*), min(expires_at) FROM ( \
-             (SELECT r.expires_at AS expires_at FROM notification_recipients r \
-             WHERE r.user_seq = $1 AND r.expires_at > $2 AND NOT EXISTS (SELECT 1 FROM \
-             user_statuses s WHERE s.user_seq = $1 AND s.notification_seq = r.notification_seq \
-             AND s.status <> 'UNREAD') LIMIT $4) \
-             UNION ALL (SELECT b.expires_at AS expires_at FROM notifications b \
-             WHERE b.instance_seq = $3 AND b.broadcast AND b.expires_at > $2 AND NOT EXISTS \
-             (SELECT 1 FROM user_statuses s WHERE s.user_seq = $1 AND s.notification_seq = b.seq \
-             AND s.status <> 'UNREAD') LIMIT $4)) counted",
-        )
-        .bind(user_seq)
-        .bind(ms(now))
-        .bind(instance_seq)
-        .bind(i64::from(cap))
-        .fetch_one(&self.pool)
-        .await?;
+        let mut qb = QueryBuilder::new("");
+        push_unread_count(&mut qb, instance_seq, user_seq, now, cap);
+        let (count, next_expiry): (i64, Option<i64>) =
+            qb.build_query_as().fetch_one(&self.pool).await?;
         Ok(rows::unread_count(count, next_expiry)?)
     }
 
@@ -143,6 +128,57 @@ pub(super) fn push_user_listing(
     .push_bind(instance_seq)
     .push(" ORDER BY m.urgency DESC, m.created_at DESC, m.seq DESC LIMIT ")
     .push_bind(limit);
+}
+
+/// The listing's two ordered index ranges, each cut at `cap` in listing
+/// order (so the cost follows `cap`, and which ones are counted is the
+/// same on every engine), counted; a status row other than UNREAD takes a
+/// notification out. The user must be of the instance, as the listing's
+/// join on the notification's instance has it: one primary-key lookup.
+pub(super) fn push_unread_count(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    instance_seq: i64,
+    user_seq: i64,
+    now: Timestamp,
+    cap: u32,
+) {
+    let cap = i64::from(cap);
+    qb.push(
+        "SELECT count(*), min(expires_at) FROM ( \
+         (SELECT r.expires_at AS expires_at FROM notification_recipients r WHERE r.user_seq = ",
+    )
+    .push_bind(user_seq)
+    .push(" AND r.expires_at > ")
+    .push_bind(ms(now))
+    .push(" AND EXISTS (SELECT 1 FROM users u WHERE u.seq = ")
+    .push_bind(user_seq)
+    .push(" AND u.instance_seq = ")
+    .push_bind(instance_seq)
+    .push(")");
+    push_not_dismissed(qb, user_seq, "r.notification_seq");
+    qb.push(" ORDER BY r.urgency DESC, r.created_at DESC, r.notification_seq DESC LIMIT ")
+        .push_bind(cap);
+    qb.push(
+        ") UNION ALL (SELECT b.expires_at AS expires_at FROM notifications b \
+         WHERE b.instance_seq = ",
+    )
+    .push_bind(instance_seq)
+    .push(" AND b.broadcast AND b.expires_at > ")
+    .push_bind(ms(now));
+    push_not_dismissed(qb, user_seq, "b.seq");
+    qb.push(" ORDER BY b.urgency DESC, b.created_at DESC, b.seq DESC LIMIT ")
+        .push_bind(cap);
+    qb.push(")) counted");
+}
+
+/// `AND` the user has no status other than UNREAD for the notification
+/// whose seq is the column `seq`.
+fn push_not_dismissed(qb: &mut QueryBuilder<'_, Postgres>, user_seq: i64, seq: &str) {
+    qb.push(" AND NOT EXISTS (SELECT 1 FROM user_statuses s WHERE s.user_seq = ")
+        .push_bind(user_seq)
+        .push(" AND s.notification_seq = ")
+        .push(seq)
+        .push(" AND s.status <> 'UNREAD')");
 }
 
 /// The notification a status write is about, if it exists, is unexpired

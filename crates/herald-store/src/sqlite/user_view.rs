@@ -64,8 +64,11 @@ impl SqliteStore {
         rows::all(&found, rows::user_notification)
     }
 
-    /// Two index ranges, each cut at `cap`, as in the listing; a status
-    /// row other than UNREAD takes a notification out.
+    /// Two ordered index ranges, each cut at `cap` in listing order (so
+    /// the cost follows `cap`, and which ones are counted is the same on
+    /// every engine); a status row other than UNREAD takes a notification
+    /// out. The user must be of the instance, as the listing's join on
+    /// the notification's instance has it.
     pub(super) async fn unread_count_impl(
         &self,
         instance_seq: i64,
@@ -73,16 +76,20 @@ impl SqliteStore {
         now: Timestamp,
         cap: u32,
     ) -> StoreResult<UnreadCount> {
+        // `b.broadcast = 1` literally, so the partial index applies.
         let (count, next_expiry): (i64, Option<i64>) = sqlx::query_as(
             "SELECT count(*), min(expires_at) FROM ( \
              SELECT * FROM (SELECT r.expires_at AS expires_at FROM notification_recipients r \
-             WHERE r.user_seq = ?1 AND r.expires_at > ?2 AND NOT EXISTS (SELECT 1 FROM \
-             user_statuses s WHERE s.user_seq = ?1 AND s.notification_seq = r.notification_seq \
-             AND s.status <> 'UNREAD') LIMIT ?4) \
+             WHERE r.user_seq = ?1 AND r.expires_at > ?2 \
+             AND EXISTS (SELECT 1 FROM users u WHERE u.seq = ?1 AND u.instance_seq = ?3) \
+             AND NOT EXISTS (SELECT 1 FROM user_statuses s WHERE s.user_seq = ?1 \
+             AND s.notification_seq = r.notification_seq AND s.status <> 'UNREAD') \
+             ORDER BY r.urgency DESC, r.created_at DESC, r.notification_seq DESC LIMIT ?4) \
              UNION ALL SELECT * FROM (SELECT b.expires_at AS expires_at FROM notifications b \
-             WHERE b.instance_seq = ?3 AND b.broadcast = 1 AND b.expires_at > ?2 AND NOT EXISTS \
-             (SELECT 1 FROM user_statuses s WHERE s.user_seq = ?1 AND s.notification_seq = b.seq \
-             AND s.status <> 'UNREAD') LIMIT ?4))",
+             WHERE b.instance_seq = ?3 AND b.broadcast = 1 AND b.expires_at > ?2 \
+             AND NOT EXISTS (SELECT 1 FROM user_statuses s WHERE s.user_seq = ?1 \
+             AND s.notification_seq = b.seq AND s.status <> 'UNREAD') \
+             ORDER BY b.urgency DESC, b.created_at DESC, b.seq DESC LIMIT ?4))",
         )
         .bind(user_seq)
         .bind(ms(now))

@@ -302,6 +302,24 @@ async fn hot_statements_use_indexes() {
             },
         ),
         (
+            "unread count",
+            Probe::UnreadCount {
+                instance_seq: seq,
+                user_seq: user.seq,
+                now,
+                cap: 100,
+            },
+        ),
+        (
+            "unread count, small cap",
+            Probe::UnreadCount {
+                instance_seq: seq,
+                user_seq: user.seq,
+                now,
+                cap: 5,
+            },
+        ),
+        (
             "set_user_status target",
             Probe::StatusTarget(StatusWrite {
                 instance_seq: seq,

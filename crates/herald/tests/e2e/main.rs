@@ -18,3 +18,4 @@ mod protocol;
 mod search;
 mod security;
 mod user_notifications;
+mod widget;

@@ -343,3 +343,39 @@ async fn a_node_opens_no_more_connections_than_allowed() {
         "connections held with --database-max-connections 1"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn live_events_reach_streams_on_every_node() {
+    use crate::widget::{sse::EventStream, token};
+    let (a, b) = two_nodes().await;
+    let ca = a.client();
+    let instance = create_instance(&ca).await;
+    let alice = create_user(&ca, &instance.id, "alice").await;
+    // Issued by A, honoured by B: the key comes from the shared store.
+    let token = token(&a, &instance.id, &alice.id).await;
+    let mut on_b = EventStream::open(&b, &token, None).await;
+    let snapshot = on_b.expect("snapshot").await;
+    assert_eq!(snapshot.data["Unread"]["Count"], 0);
+
+    let note = notify(&ca, &instance.id, &[&alice.arn], "made on A").await;
+    let heard = on_b.expect("notification").await;
+    assert_eq!(heard.data["Item"]["NotificationId"], note.id.as_str());
+    assert_eq!(on_b.expect("unread").await.data["Count"], 1);
+
+    let everyone = notify(&ca, &instance.id, &[&instance.arn], "to all, on A").await;
+    let heard = on_b.expect("notification").await;
+    assert_eq!(heard.data["Item"]["NotificationId"], everyone.id.as_str());
+    assert_eq!(on_b.expect("unread").await.data["Count"], 2);
+
+    ok(ca
+        .update_user_notification_status()
+        .instance_id(&instance.id)
+        .user_id(&alice.id)
+        .notification_id(&note.id)
+        .status(NotificationStatus::Read)
+        .send()
+        .await);
+    let status = on_b.expect("status").await;
+    assert_eq!(status.data["Status"], "READ");
+    assert_eq!(on_b.expect("unread").await.data["Count"], 1);
+}

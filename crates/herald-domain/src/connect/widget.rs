@@ -1,0 +1,149 @@
+//! Widget sessions: a short-lived token for one user's live widget, and
+//! what that token lets its bearer do (read the user's notifications, set
+//! the user's statuses).
+
+use herald_store::{UserListCursor, UserStatus};
+use jiff::{SignedDuration, Timestamp};
+
+use super::validate::{invalid, required};
+use super::{ConnectService, StatusUpdateInput};
+use crate::access::{ConnectAccess, Role};
+use crate::error::ConnectResult;
+use crate::live::{StreamSubject, TokenRefusal, WidgetGrant};
+use crate::{Caller, arn};
+
+const DEFAULT_SESSION: SignedDuration = SignedDuration::from_hours(1);
+const MIN_SESSION_SECONDS: i64 = 60;
+const MAX_SESSION_SECONDS: i64 = 12 * 60 * 60;
+/// Notifications one mark-all-read call looks at; the client calls again
+/// while `remaining`.
+const READ_ALL_BUDGET: usize = 500;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WidgetSession {
+    pub token: String,
+    pub expires_at: Timestamp,
+}
+
+/// The bearer of a valid widget token: acts as that one user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WidgetAccess {
+    pub caller: Caller,
+    pub grant: WidgetGrant,
+}
+
+impl ConnectService {
+    pub async fn create_widget_session(
+        &self,
+        caller: &Caller,
+        instance_id: Option<String>,
+        user_id: Option<String>,
+        duration_seconds: Option<i64>,
+    ) -> ConnectResult<WidgetSession> {
+        let instance_id = required(instance_id, "InstanceId")?;
+        let user_id = required(user_id, "UserId")?;
+        let lifetime = match duration_seconds {
+            None => DEFAULT_SESSION,
+            Some(seconds) if (MIN_SESSION_SECONDS..=MAX_SESSION_SECONDS).contains(&seconds) => {
+                SignedDuration::from_secs(seconds)
+            }
+            Some(seconds) => {
+                return Err(invalid(format!(
+                    "DurationSeconds {seconds} must be between {MIN_SESSION_SECONDS} and {MAX_SESSION_SECONDS}."
+                )));
+            }
+        };
+        caller.authorize_connect(
+            &self.region,
+            ConnectAccess::ActAsUser {
+                instance_id: &instance_id,
+                user_id: &user_id,
+            },
+        )?;
+        let instance = self.instance(caller, &instance_id).await?;
+        let user = self.user(&instance, &user_id).await?;
+        let expires_at = self.clock.now() + lifetime;
+        let token = self.sessions.issue(&WidgetGrant {
+            account_id: caller.account_id.clone(),
+            instance_id: instance.id,
+            user_id: user.id,
+            expires_at,
+        });
+        Ok(WidgetSession { token, expires_at })
+    }
+
+    /// Who a widget token speaks for, or why it is refused.
+    pub fn widget_access(&self, token: &str) -> Result<WidgetAccess, TokenRefusal> {
+        let grant = self.sessions.verify(token, self.clock.now())?;
+        let instance_arn = arn::instance_arn(&self.region, &grant.account_id, &grant.instance_id);
+        Ok(WidgetAccess {
+            caller: Caller {
+                account_id: grant.account_id.clone(),
+                role: Role::ConnectUser {
+                    user_arn: arn::user_arn(&instance_arn, &grant.user_id),
+                },
+            },
+            grant,
+        })
+    }
+
+    /// The store's keys for the user a token speaks for; not found once
+    /// the user or the instance is deleted.
+    pub async fn widget_subject(&self, access: &WidgetAccess) -> ConnectResult<StreamSubject> {
+        let instance = self
+            .instance(&access.caller, &access.grant.instance_id)
+            .await?;
+        let user = self.user(&instance, &access.grant.user_id).await?;
+        Ok(StreamSubject {
+            instance_seq: instance.seq,
+            user_seq: user.seq,
+        })
+    }
+
+    /// Marks the user's UNREAD notifications READ, up to a budget per
+    /// call: how many changed, and whether unread ones may remain.
+    pub async fn mark_all_read(&self, access: &WidgetAccess) -> ConnectResult<(u32, bool)> {
+        let grant = &access.grant;
+        let instance = self.instance(&access.caller, &grant.instance_id).await?;
+        let user = self.user(&instance, &grant.user_id).await?;
+        let mut after: Option<UserListCursor> = None;
+        let mut looked_at = 0;
+        let mut updated = 0;
+        while looked_at < READ_ALL_BUDGET {
+            let page = self
+                .store
+                .list_user_notifications(instance.seq, user.seq, self.clock.now(), after, 100)
+                .await?;
+            let Some(last) = page.last() else {
+                return Ok((updated, false));
+            };
+            after = Some(last.notification.user_list_cursor());
+            let full = page.len() == 100;
+            looked_at += page.len();
+            for item in page.iter().filter(|item| item.status == UserStatus::Unread) {
+                let written = self
+                    .update_user_notification_status(
+                        &access.caller,
+                        StatusUpdateInput {
+                            instance_id: grant.instance_id.clone(),
+                            user_id: grant.user_id.clone(),
+                            notification_id: item.notification.id.clone(),
+                            status: Some(UserStatus::Read.as_str().to_owned()),
+                            ..StatusUpdateInput::default()
+                        },
+                    )
+                    .await;
+                match written {
+                    Ok(()) => updated += 1,
+                    // Expired or deleted meanwhile: nothing left to mark.
+                    Err(crate::ConnectError::ResourceNotFound(_)) => {}
+                    Err(error) => return Err(error),
+                }
+            }
+            if !full {
+                return Ok((updated, false));
+            }
+        }
+        Ok((updated, true))
+    }
+}

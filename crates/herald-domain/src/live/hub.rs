@@ -1,0 +1,312 @@
+//! One node's live hub: it hears every committed change from the feed,
+//! reads what the change touched once, numbers it, keeps the newest ones
+//! for replay, and routes it to the streams of the users it concerns.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use herald_store::feed::{ChangeAudience, ChangeFeed, ChangeKind, FeedSignal};
+use herald_store::{Notification, Store, UserStatus};
+use tokio::sync::{Semaphore, broadcast, mpsc, watch};
+
+use super::stopped;
+
+/// How many events are kept for clients that reconnect: one that missed
+/// more (or reconnects to another node, or after a restart) gets a fresh
+/// snapshot instead.
+pub const REPLAY_WINDOW: usize = 8192;
+/// How far one stream may fall behind before it is sent a snapshot.
+const STREAM_BACKLOG: usize = 256;
+/// Unread counts computed at once, across all streams: a change seen by
+/// thousands of streams must not starve the store of connections.
+const COUNT_PERMITS: usize = 4;
+
+/// A change as streams see it: numbered on this node, with what it
+/// touched read once for every stream.
+#[derive(Debug)]
+pub struct HubEvent {
+    pub seq: u64,
+    pub instance_seq: i64,
+    pub audience: ChangeAudience,
+    pub body: HubBody,
+}
+
+#[derive(Debug)]
+pub enum HubBody {
+    /// Created (new, so UNREAD for everyone), or its content changed.
+    Upsert {
+        notification: Notification,
+        created: bool,
+    },
+    Deleted {
+        notification_id: String,
+    },
+    Status {
+        notification_id: String,
+        status: UserStatus,
+    },
+}
+
+impl HubEvent {
+    pub fn concerns(&self, instance_seq: i64, user_seq: i64) -> bool {
+        self.instance_seq == instance_seq
+            && match &self.audience {
+                ChangeAudience::Instance => true,
+                ChangeAudience::Users(users) => users.contains(&user_seq),
+            }
+    }
+}
+
+/// Where one stream hears its events: in order, on one channel.
+struct StreamHandle {
+    sender: mpsc::Sender<Arc<HubEvent>>,
+    /// Set when an event did not fit: the stream must send a snapshot.
+    lagged: Arc<AtomicBool>,
+}
+
+impl StreamHandle {
+    fn deliver(&self, event: &Arc<HubEvent>) {
+        if self.sender.try_send(event.clone()).is_err() {
+            self.lagged.store(true, Ordering::Release);
+        }
+    }
+}
+
+#[derive(Default)]
+struct Room {
+    /// The streams of each user of the instance, by stream id.
+    users: HashMap<i64, HashMap<u64, StreamHandle>>,
+}
+
+#[derive(Default)]
+struct Routing {
+    /// The seq of the newest event (0: none yet).
+    head: u64,
+    next_stream: u64,
+    recent: VecDeque<Arc<HubEvent>>,
+    rooms: HashMap<i64, Room>,
+}
+
+pub(super) struct HubShared {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) clock: Arc<dyn crate::Clock>,
+    /// Names this hub's numbering; ids from another epoch cannot be
+    /// replayed here.
+    pub(super) epoch: String,
+    routing: Mutex<Routing>,
+    pub(super) count_permits: Semaphore,
+    pub(super) stop: watch::Sender<bool>,
+    /// Bumped when announcements may have been missed: every stream
+    /// sends a fresh snapshot.
+    pub(super) refresh: watch::Sender<u64>,
+}
+
+/// One stream's place in the hub and where it starts.
+pub(super) struct Subscription {
+    pub(super) events: mpsc::Receiver<Arc<HubEvent>>,
+    pub(super) lagged: Arc<AtomicBool>,
+    /// Every event up to `head` was routed before the subscription.
+    pub(super) head: u64,
+    /// Events after the client's last one, if the window still holds
+    /// them all.
+    pub(super) replay: Option<Vec<Arc<HubEvent>>>,
+    pub(super) guard: RoomGuard,
+}
+
+/// Takes a stream's route out of the hub when the stream ends.
+pub(super) struct RoomGuard {
+    shared: Arc<HubShared>,
+    instance_seq: i64,
+    user_seq: i64,
+    stream: u64,
+}
+
+impl Drop for RoomGuard {
+    fn drop(&mut self) {
+        let mut routing = self.shared.routing();
+        let Some(room) = routing.rooms.get_mut(&self.instance_seq) else {
+            return;
+        };
+        if let Some(streams) = room.users.get_mut(&self.user_seq) {
+            streams.remove(&self.stream);
+            if streams.is_empty() {
+                room.users.remove(&self.user_seq);
+            }
+        }
+        if room.users.is_empty() {
+            routing.rooms.remove(&self.instance_seq);
+        }
+    }
+}
+
+impl HubShared {
+    pub(super) fn new(store: Arc<dyn Store>, clock: Arc<dyn crate::Clock>) -> Self {
+        HubShared {
+            store,
+            clock,
+            epoch: format!("{:08x}", rand_epoch()),
+            routing: Mutex::new(Routing::default()),
+            count_permits: Semaphore::new(COUNT_PERMITS),
+            stop: watch::channel(false).0,
+            refresh: watch::channel(0).0,
+        }
+    }
+
+    fn routing(&self) -> MutexGuard<'_, Routing> {
+        // A panic elsewhere while routing must not stop every stream.
+        self.routing.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn subscribe(
+        self: &Arc<Self>,
+        instance_seq: i64,
+        user_seq: i64,
+        last_seen: Option<u64>,
+    ) -> Subscription {
+        let mut routing = self.routing();
+        let head = routing.head;
+        let replay = last_seen.and_then(|last| {
+            let oldest = routing.recent.front().map_or(head + 1, |event| event.seq);
+            // Replayable when nothing after `last` has left the window.
+            (last <= head && last + 1 >= oldest).then(|| {
+                routing
+                    .recent
+                    .iter()
+                    .filter(|event| event.seq > last && event.concerns(instance_seq, user_seq))
+                    .cloned()
+                    .collect()
+            })
+        });
+        routing.next_stream += 1;
+        let stream = routing.next_stream;
+        let (sender, events) = mpsc::channel(STREAM_BACKLOG);
+        let lagged = Arc::new(AtomicBool::new(false));
+        routing
+            .rooms
+            .entry(instance_seq)
+            .or_default()
+            .users
+            .entry(user_seq)
+            .or_default()
+            .insert(
+                stream,
+                StreamHandle {
+                    sender,
+                    lagged: lagged.clone(),
+                },
+            );
+        Subscription {
+            events,
+            lagged,
+            head,
+            replay,
+            guard: RoomGuard {
+                shared: self.clone(),
+                instance_seq,
+                user_seq,
+                stream,
+            },
+        }
+    }
+
+    fn route(&self, instance_seq: i64, audience: ChangeAudience, body: HubBody) {
+        let mut routing = self.routing();
+        routing.head += 1;
+        let event = Arc::new(HubEvent {
+            seq: routing.head,
+            instance_seq,
+            audience,
+            body,
+        });
+        if routing.recent.len() == REPLAY_WINDOW {
+            routing.recent.pop_front();
+        }
+        routing.recent.push_back(event.clone());
+        let Some(room) = routing.rooms.get(&instance_seq) else {
+            return;
+        };
+        match &event.audience {
+            ChangeAudience::Instance => {
+                for stream in room.users.values().flat_map(HashMap::values) {
+                    stream.deliver(&event);
+                }
+            }
+            ChangeAudience::Users(users) => {
+                for stream in users
+                    .iter()
+                    .filter_map(|user| room.users.get(user))
+                    .flat_map(HashMap::values)
+                {
+                    stream.deliver(&event);
+                }
+            }
+        }
+    }
+
+    fn refresh_all(&self) {
+        self.refresh.send_modify(|generation| *generation += 1);
+    }
+
+    /// Hears the feed until the hub stops.
+    pub(super) async fn run(self: Arc<Self>, feed: Arc<dyn ChangeFeed>) {
+        let mut signals = feed.subscribe();
+        let mut stop = self.stop.subscribe();
+        loop {
+            let signal = tokio::select! {
+                signal = signals.recv() => signal,
+                () = stopped(&mut stop) => return,
+            };
+            let change = match signal {
+                Ok(FeedSignal::Change(change)) => change,
+                Ok(FeedSignal::Gap) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                    tracing::info!("live events may have been missed: every stream refreshes");
+                    self.refresh_all();
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            let body = match &change.kind {
+                ChangeKind::Created | ChangeKind::ContentUpdated => {
+                    match self
+                        .store
+                        .get_notification(change.instance_seq, &change.notification_id)
+                        .await
+                    {
+                        Ok(Some(notification)) => HubBody::Upsert {
+                            notification,
+                            created: change.kind == ChangeKind::Created,
+                        },
+                        // Deleted meanwhile: its own announcement follows.
+                        Ok(None) => continue,
+                        Err(error) => {
+                            tracing::warn!(%error, "a live event could not be read: every stream refreshes");
+                            self.refresh_all();
+                            continue;
+                        }
+                    }
+                }
+                ChangeKind::Deleted => HubBody::Deleted {
+                    notification_id: change.notification_id.clone(),
+                },
+                ChangeKind::Status(status) => match UserStatus::parse(status) {
+                    Some(status) => HubBody::Status {
+                        notification_id: change.notification_id.clone(),
+                        status,
+                    },
+                    None => {
+                        tracing::warn!(status, "an announced status is unknown; ignored");
+                        continue;
+                    }
+                },
+            };
+            self.route(change.instance_seq, change.audience.clone(), body);
+        }
+    }
+}
+
+fn rand_epoch() -> u32 {
+    // Distinct per process start; uuid's generator is already here.
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+}

@@ -1,0 +1,131 @@
+//! The live view of one user's notifications: widget session tokens, and
+//! the event stream that keeps an open widget current.
+//!
+//! Every committed change is announced on the [`ChangeFeed`] (ids only);
+//! each node's [`LiveHub`] hears every announcement, reads what changed
+//! once, and routes it to the streams of the users concerned. A stream
+//! starts with a snapshot (or, on reconnect, with the events it missed if
+//! this node still holds them), then follows the changes, the expiries of
+//! what it shows, and the user's unread count after each change.
+
+mod hub;
+pub mod session;
+mod stream;
+
+use std::sync::Arc;
+
+use herald_store::feed::ChangeFeed;
+use herald_store::{Store, UserNotification};
+use tokio::sync::mpsc;
+
+pub use hub::{HubBody, HubEvent, REPLAY_WINDOW};
+pub use session::{SessionTokens, TokenRefusal, WidgetGrant};
+
+/// The most notifications a snapshot carries (visible ones: not HIDDEN).
+pub const SNAPSHOT_ITEMS: usize = 100;
+/// Unread counts stop at this many ("999+").
+pub const UNREAD_CAP: u32 = 1000;
+
+/// What a stream sends, in order. `id` names the position in this node's
+/// numbering that the client has seen everything up to.
+#[derive(Debug, Clone)]
+pub enum LiveEvent {
+    /// Everything the client should show, replacing what it has.
+    Snapshot {
+        id: String,
+        items: Vec<UserNotification>,
+        unread: Unread,
+    },
+    /// A change the user can see.
+    Change {
+        id: String,
+        event: Arc<HubEvent>,
+    },
+    /// A notification the stream showed has expired.
+    Expired {
+        id: String,
+        notification_id: String,
+    },
+    Unread {
+        id: String,
+        unread: Unread,
+    },
+}
+
+/// The user's count of UNREAD, unexpired notifications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unread {
+    pub count: u32,
+    /// There are at least `count`, perhaps more.
+    pub capped: bool,
+}
+
+/// Whose stream: the user, by the store's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamSubject {
+    pub instance_seq: i64,
+    pub user_seq: i64,
+}
+
+#[derive(Clone)]
+pub struct LiveHub {
+    shared: Arc<hub::HubShared>,
+}
+
+impl LiveHub {
+    /// Starts hearing `feed`; call [`LiveHub::stop`] to end every stream.
+    pub fn start(
+        store: Arc<dyn Store>,
+        feed: Arc<dyn ChangeFeed>,
+        clock: Arc<dyn crate::Clock>,
+    ) -> Self {
+        let shared = Arc::new(hub::HubShared::new(store, clock));
+        tokio::spawn(shared.clone().run(feed));
+        LiveHub { shared }
+    }
+
+    /// A stream of `subject`'s events. `last_event_id` is the SSE
+    /// `Last-Event-ID` of a reconnecting client. The stream ends when the
+    /// receiver is dropped or the hub stops.
+    pub fn open(
+        &self,
+        subject: StreamSubject,
+        last_event_id: Option<&str>,
+    ) -> mpsc::Receiver<LiveEvent> {
+        let last_seen = last_event_id.and_then(|id| self.parse_id(id));
+        let subscription = self
+            .shared
+            .subscribe(subject.instance_seq, subject.user_seq, last_seen);
+        let (sender, receiver) = mpsc::channel(16);
+        tokio::spawn(stream::run(
+            self.shared.clone(),
+            subject,
+            subscription,
+            sender,
+        ));
+        receiver
+    }
+
+    /// Ends every stream (at shutdown, so that open streams do not hold
+    /// the server up).
+    pub fn stop(&self) {
+        let _ = self.shared.stop.send(true);
+    }
+
+    /// `epoch-seq` of this hub, or `None` (another node's or an earlier
+    /// process's numbering: the client gets a snapshot).
+    fn parse_id(&self, id: &str) -> Option<u64> {
+        let (epoch, seq) = id.split_once('-')?;
+        (epoch == self.shared.epoch).then(|| seq.parse().ok())?
+    }
+}
+
+pub(crate) fn event_id(epoch: &str, seq: u64) -> String {
+    format!("{epoch}-{seq}")
+}
+
+/// Resolves once the hub stops (the watch's guard is not held across an
+/// await, so the waiting future stays `Send`).
+pub(crate) async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopped| *stopped).await.map(|_| ());
+}
