@@ -102,9 +102,7 @@ async fn markup_and_script_links_in_content_are_inert() {
             return;
         };
         let id = f
-            .notify(
-                "<img src=x onerror=\"window.__pwned=1\"> and [x](javascript:window.__pwned=1)",
-            )
+            .notify("<img src=x onerror=\"window.__pwned=1\"> and [x](javascript:window.__pwned=1)")
             .await;
         f.open().await;
         f.browser.wait_badge("1").await;

@@ -52,17 +52,19 @@ impl Browser {
                      (apt-get install chromium chromium-driver)"
                 );
             }
-            println!("SKIPPED: {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)");
+            println!(
+                "SKIPPED: {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)"
+            );
             return None;
         }
         let port = free_port();
         let driver = Driver(Some(
             Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
+                .arg(format!("--port={port}"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .process_group(0)
                 .spawn()
                 .expect("spawn chromedriver"),
         ));
