@@ -43,11 +43,7 @@
   const T = STRINGS[LANGS.map((l) => l.split('-')[0].toLowerCase()).find((l) => STRINGS[l])]
     || STRINGS.en;
   let RTF;
-  try {
-    RTF = new Intl.RelativeTimeFormat(LANGS, { numeric: 'auto' });
-  } catch {
-    RTF = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
-  }
+  try { RTF = new Intl.RelativeTimeFormat(LANGS, { numeric: 'auto' }); } catch { RTF = new Intl.RelativeTimeFormat('en', { numeric: 'auto' }); }
   const TIME_UNITS = [['year', 31536000], ['month', 2592000], ['week', 604800],
     ['day', 86400], ['hour', 3600], ['minute', 60]];
   // setTimeout fires at once for delays past 2^31-1 ms.
@@ -76,8 +72,7 @@ herald-notifications button:focus-visible{outline:2px solid var(--herald-accent)
 .herald-bell{position:relative;display:inline-flex;align-items:center;justify-content:center;
  width:40px;height:40px;padding:0;border:1px solid var(--herald-border);border-radius:50%;
  background:var(--herald-bg);color:var(--herald-fg)}
-.herald-bell:hover{background:var(--herald-hover)}
-.herald-bell svg{width:20px;height:20px}
+.herald-bell:hover{background:var(--herald-hover)} .herald-bell svg{width:20px;height:20px}
 .herald-expired .herald-bell{opacity:.5}
 .herald-badge{position:absolute;top:-5px;right:-5px;min-width:18px;height:18px;padding:0 5px;
  box-sizing:border-box;border-radius:9px;background:#dc2626;color:#fff;font-size:11px;
@@ -91,8 +86,7 @@ herald-notifications[inline] .herald-panel{position:static;width:auto;max-height
 .herald-header{position:sticky;top:0;display:flex;align-items:center;justify-content:space-between;
  gap:8px;padding:10px 14px;border-bottom:1px solid var(--herald-border);background:var(--herald-bg)}
 .herald-title{font-weight:600;font-size:15px}
-.herald-read-all{padding:4px 6px;border:0;border-radius:6px;background:none;
- color:var(--herald-accent);font-size:13px!important}
+.herald-read-all{padding:4px 6px;border:0;border-radius:6px;background:none;color:var(--herald-accent);font-size:13px!important}
 .herald-read-all:hover{background:var(--herald-hover)}
 .herald-read-all:disabled{color:var(--herald-muted);background:none;cursor:default}
 .herald-notice{margin:0;padding:8px 14px;background:#fef3c7;color:#92400e;font-size:13px}
@@ -103,19 +97,14 @@ herald-notifications[inline] .herald-panel{position:static;width:auto;max-height
 .herald-item[data-status=UNREAD]{border-left-color:var(--herald-accent);background:rgba(37,99,235,.05)}
 .herald-item[data-status=UNREAD] .herald-content{font-weight:600}
 .herald-item[data-status=READ]{color:var(--herald-muted)}
-.herald-body{flex:1;min-width:0}
-.herald-content{overflow-wrap:anywhere}
+.herald-body{flex:1;min-width:0} .herald-content{overflow-wrap:anywhere}
 .herald-content p,.herald-content ul,.herald-content ol{margin:0 0 4px}
 .herald-content>:last-child{margin-bottom:0}
-.herald-content ul,.herald-content ol{padding-left:18px}
-.herald-content a{color:var(--herald-accent)}
+.herald-content ul,.herald-content ol{padding-left:18px} .herald-content a{color:var(--herald-accent)}
 .herald-content code{padding:0 3px;border-radius:3px;background:var(--herald-hover);font-size:.9em}
-.herald-meta{display:flex;align-items:center;gap:6px;margin-top:3px;font-size:12px;
- font-weight:400;color:var(--herald-muted)}
-.herald-priority{padding:0 6px;border-radius:4px;font-size:11px;font-weight:700;
- letter-spacing:.03em;text-transform:uppercase}
-.herald-priority-URGENT{background:#dc2626;color:#fff}
-.herald-priority-HIGH{background:#fef3c7;color:#92400e}
+.herald-meta{display:flex;align-items:center;gap:6px;margin-top:3px;font-size:12px;font-weight:400;color:var(--herald-muted)}
+.herald-priority{padding:0 6px;border-radius:4px;font-size:11px;font-weight:700;letter-spacing:.03em;text-transform:uppercase}
+.herald-priority-URGENT{background:#dc2626;color:#fff} .herald-priority-HIGH{background:#fef3c7;color:#92400e}
 .herald-actions{display:flex;gap:2px;align-items:flex-start}
 .herald-actions button{display:inline-flex;align-items:center;justify-content:center;
  width:28px;height:28px;padding:0;border:0;border-radius:6px;background:none;color:var(--herald-muted)}
@@ -219,12 +208,8 @@ herald-notifications[inline] .herald-panel{position:static;width:auto;max-height
       if (data.Status === 'HIDDEN') this.items.delete(data.NotificationId);
       else if (item && data.Status) item.Status = data.Status;
     },
-    removed(data) {
-      this.items.delete(data.NotificationId);
-    },
-    unread(data) {
-      this.setUnread(data);
-    },
+    removed(data) { this.items.delete(data.NotificationId); },
+    unread(data) { this.setUnread(data); },
   };
 
   let panels = 0;
@@ -308,17 +293,11 @@ herald-notifications[inline] .herald-panel{position:static;width:auto;max-height
     }
 
     onClick(e) {
-      if (e.target.closest('.herald-bell')) {
-        this.toggleAttribute('open');
-        return;
-      }
+      if (e.target.closest('.herald-bell')) return void this.toggleAttribute('open');
       const button = e.target.closest('[data-herald-action]');
       if (!button || button.disabled) return;
       const action = button.getAttribute('data-herald-action');
-      if (action === 'read-all') {
-        this.markAllRead();
-        return;
-      }
+      if (action === 'read-all') return void this.markAllRead();
       const row = button.closest('[data-herald-item]');
       const status = { read: 'READ', unread: 'UNREAD', hide: 'HIDDEN' }[action];
       if (row && status) this.setStatus(row.getAttribute('data-notification-id'), status);
@@ -330,18 +309,12 @@ herald-notifications[inline] .herald-panel{position:static;width:auto;max-height
       this.disconnect();
       this.token = this.getAttribute('token') || tokenFromHash();
       this.server = (this.getAttribute('server') || location.origin).replace(/\/+$/, '');
-      if (!this.token) {
-        this.setState('expired', T.noToken);
-        return;
-      }
+      if (!this.token) return void this.setState('expired', T.noToken);
       const url = `${this.server}/_herald/events?token=${encodeURIComponent(this.token)}`;
       const es = new EventSource(url);
       this.es = es;
       this.setState('connecting');
-      es.onopen = () => {
-        this.backoff = 1000;
-        this.setState('open');
-      };
+      es.onopen = () => { this.backoff = 1000; this.setState('open'); };
       es.onerror = () => this.onStreamError(es, url);
       for (const [name, apply] of Object.entries(EVENTS)) {
         es.addEventListener(name, (ev) => {
@@ -376,10 +349,7 @@ herald-notifications[inline] .herald-panel{position:static;width:auto;max-height
       clearTimeout(timer);
       abort.abort(); // a 200 would be a live stream; the status was all we wanted
       if (this.es || !this.isConnected || this.state === 'expired') return;
-      if (status === 401) {
-        this.expire();
-        return;
-      }
+      if (status === 401) return void this.expire();
       this.retryTimer = setTimeout(() => this.connect(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, 30000);
     }
@@ -436,11 +406,8 @@ herald-notifications[inline] .herald-panel{position:static;width:auto;max-height
       if (status === 'HIDDEN') this.items.delete(id);
       else item.Status = status;
       this.update();
-      try {
-        await this.post('/_herald/widget/status', { NotificationId: id, Status: status });
-      } catch (err) {
-        this.writeFailed(err);
-      }
+      await this.post('/_herald/widget/status', { NotificationId: id, Status: status })
+        .catch((err) => this.writeFailed(err));
     }
 
     async markAllRead() {
@@ -492,9 +459,7 @@ herald-notifications[inline] .herald-panel{position:static;width:auto;max-height
             this.unread.Count = Math.max(0, this.unread.Count - 1);
           }
           this.items.delete(id);
-        } else if (item.ExpiresAt < next) {
-          next = item.ExpiresAt;
-        }
+        } else next = Math.min(next, item.ExpiresAt);
       }
       clearTimeout(this.expiryTimer);
       if (next < Infinity) this.expiryTimer = setTimeout(() => this.update(), Math.min(next - now + 50, MAX_DELAY));
@@ -509,12 +474,7 @@ herald-notifications[inline] .herald-panel{position:static;width:auto;max-height
       this.bell.setAttribute('aria-label', Count > 0 ? T.unreadCount(count) : T.title);
       const shown = [...this.items.values()].sort(byOrder);
       const keep = new Set(shown.map((item) => item.NotificationId));
-      for (const [id, row] of this.rows) {
-        if (!keep.has(id)) {
-          row.li.remove();
-          this.rows.delete(id);
-        }
-      }
+      for (const [id, row] of this.rows) if (!keep.has(id)) { row.li.remove(); this.rows.delete(id); }
       // Move only what is out of place, so focus stays on a button clicked.
       shown.forEach((item, i) => {
         const li = this.renderRow(item);
