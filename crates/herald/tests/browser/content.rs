@@ -1,7 +1,7 @@
 //! What an item shows: its locale, its place in the list, its (inert)
 //! markup; and the screenshot for the README.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use aws_sdk_connect::types::ConfigurableNotificationPriority::{High, Low};
 use aws_sdk_connect::types::{LocaleCode, NotificationStatus};
@@ -230,7 +230,12 @@ async fn screenshot_of_the_standalone_widget() {
 
         let png = f.browser.screenshot().await;
         assert!(png.starts_with(b"\x89PNG"), "not a PNG");
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        // crates/herald → the workspace root.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .nth(2)
+            .expect("the workspace root")
+            .to_path_buf();
         let target = root.join("target");
         std::fs::create_dir_all(&target).expect("create target/");
         let path = target.join("widget-screenshot.png");
