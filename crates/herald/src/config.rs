@@ -119,8 +119,10 @@ pub struct ServeArgs {
     #[arg(long, env = "HERALD_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
     pub request_timeout_seconds: u64,
 
-    /// Most connections open at once; more wait until one closes.
-    #[arg(long, env = "HERALD_MAX_CONNECTIONS", default_value_t = 4096)]
+    /// Most connections open at once; more wait until one closes. Each
+    /// open widget event stream holds one. Lowered to fit the process's
+    /// file-descriptor limit (raised to its hard limit at start).
+    #[arg(long, env = "HERALD_MAX_CONNECTIONS", default_value_t = 16384)]
     pub max_connections: usize,
 
     /// URL that every Chime push delivery is POSTed to (at least once,

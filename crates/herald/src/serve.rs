@@ -101,7 +101,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%address, store = %location, "herald is ready");
 
     let limits = ServerLimits {
-        max_connections: args.max_connections,
+        max_connections: connections_that_fit(args.max_connections),
         ..ServerLimits::default()
     };
     let shutdown = async move {
@@ -120,6 +120,30 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("store closed");
     Ok(())
+}
+
+/// Raises the open-file limit as far as allowed, and keeps the connection
+/// limit below it, leaving room for the store's files and connections: at
+/// the limit, accepting fails instead of making clients wait.
+fn connections_that_fit(wanted: usize) -> usize {
+    const RESERVED: u64 = 256;
+    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(error) => {
+            tracing::warn!(%error, "the open-file limit could not be read or raised");
+            return wanted;
+        }
+    };
+    let fits = usize::try_from(limit.saturating_sub(RESERVED).max(16)).unwrap_or(usize::MAX);
+    if fits < wanted {
+        tracing::warn!(
+            wanted,
+            fits,
+            open_file_limit = limit,
+            "--max-connections lowered to fit the open-file limit"
+        );
+    }
+    wanted.min(fits)
 }
 
 /// The PostgreSQL store when `--database-url` is given, else the embedded

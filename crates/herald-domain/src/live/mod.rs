@@ -86,11 +86,13 @@ impl LiveHub {
 
     /// A stream of `subject`'s events. `last_event_id` is the SSE
     /// `Last-Event-ID` of a reconnecting client. The stream ends when the
-    /// receiver is dropped or the hub stops.
+    /// receiver is dropped, the hub stops, or at `until` (the token's
+    /// expiry: the client's reconnect is then refused).
     pub fn open(
         &self,
         subject: StreamSubject,
         last_event_id: Option<&str>,
+        until: jiff::Timestamp,
     ) -> mpsc::Receiver<LiveEvent> {
         let last_seen = last_event_id.and_then(|id| self.parse_id(id));
         let subscription = self
@@ -102,6 +104,7 @@ impl LiveHub {
             subject,
             subscription,
             sender,
+            until,
         ));
         receiver
     }

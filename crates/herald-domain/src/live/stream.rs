@@ -43,6 +43,7 @@ pub(super) async fn run(
     subject: StreamSubject,
     subscription: Subscription,
     out: mpsc::Sender<LiveEvent>,
+    until: Timestamp,
 ) {
     let Subscription {
         mut events,
@@ -64,6 +65,9 @@ pub(super) async fn run(
     };
     let mut stop = shared.stop.subscribe();
     let mut refresh = shared.refresh.subscribe();
+    let left = (until.as_millisecond() - shared.clock.now().as_millisecond()).max(0);
+    let expiry = tokio::time::sleep(std::time::Duration::from_millis(left as u64));
+    tokio::pin!(expiry);
     let _ = refresh.borrow_and_update();
     let started = match replay {
         Some(missed) => stream.replay(missed).await,
@@ -84,6 +88,7 @@ pub(super) async fn run(
             biased;
             () = stopped(&mut stop) => break,
             () = stream.out.closed() => break,
+            () = &mut expiry => break,
             Ok(()) = refresh.changed() => stream.snapshot().await,
             event = events.recv() => match event {
                 Some(event) => stream.apply(event).await,

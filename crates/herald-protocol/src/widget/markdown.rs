@@ -30,7 +30,7 @@ pub fn render(markdown: &str) -> String {
             Event::End(TagEnd::Link) | Event::End(TagEnd::Image) => open
                 .pop()
                 .unwrap_or(false)
-                .then(|| Event::Html(CowStr::Borrowed("</a>"))),
+                .then_some(Event::Html(CowStr::Borrowed("</a>"))),
             other => Some(other),
         });
     let mut out = String::with_capacity(markdown.len() + markdown.len() / 2);

@@ -150,7 +150,9 @@ async fn events(State(state): State<Arc<AppState>>, request: axum::extract::Requ
         .headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok());
-    let live = state.live.open(subject, last_event_id);
+    let live = state
+        .live
+        .open(subject, last_event_id, access.grant.expires_at);
     let renders = state.renders.clone();
     let mut first = true;
     let stream = ReceiverStream::new(live).map(move |event| {
