@@ -719,3 +719,19 @@ async fn the_page_and_the_script_are_served_with_a_strict_policy_and_cors() {
     assert!(preflight.status().is_success(), "{}", preflight.status());
     assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_stream_carries_heartbeats() {
+    let server = Server::start().await;
+    let c = server.client();
+    let inst = create_instance(&c).await;
+    let me = create_user(&c, &inst.id, "me").await;
+    let token = token(&server, &inst.id, &me.id).await;
+    let mut stream = EventStream::open(&server, &token, None).await;
+    stream.expect("snapshot").await;
+    assert_eq!(stream.comments, 0);
+    // The heartbeat is a comment every 15 s of silence: no event comes,
+    // but the comment does.
+    assert!(stream.next_within(Duration::from_secs(17)).await.is_none());
+    assert!(stream.comments >= 1, "no heartbeat within 17 s");
+}
