@@ -96,6 +96,14 @@ impl ConnectService {
     pub async fn delete_instance(&self, caller: &Caller, instance_id: &str) -> ConnectResult<()> {
         let instance = self.instance(caller, instance_id).await?;
         self.store.delete_instance(instance.seq).await?;
+        // Every open widget stream of the instance ends.
+        self.announce(
+            instance.seq,
+            "",
+            herald_store::feed::ChangeKind::SubjectDeleted,
+            herald_store::feed::ChangeAudience::Instance,
+        )
+        .await;
         Ok(())
     }
 }

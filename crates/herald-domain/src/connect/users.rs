@@ -107,11 +107,20 @@ impl ConnectService {
         user_id: &str,
     ) -> ConnectResult<()> {
         let instance = self.instance(caller, instance_id).await?;
+        let user = self.user(&instance, user_id).await?;
         if !self.store.delete_user(instance.seq, user_id).await? {
             return Err(super::not_found(format!(
                 "User {user_id} was not found in instance {instance_id}."
             )));
         }
+        // Its open widget streams end (its seq may be given again).
+        self.announce(
+            instance.seq,
+            "",
+            herald_store::feed::ChangeKind::SubjectDeleted,
+            herald_store::feed::ChangeAudience::Users(vec![user.seq]),
+        )
+        .await;
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ use super::{ConnectService, StatusUpdateInput};
 use crate::access::{ConnectAccess, Role};
 use crate::error::ConnectResult;
 use crate::live::{StreamSubject, TokenRefusal, WidgetGrant};
+use crate::pagination::TokenScope;
 use crate::{Caller, arn};
 
 const DEFAULT_SESSION: SignedDuration = SignedDuration::from_hours(1);
@@ -100,13 +101,26 @@ impl ConnectService {
         })
     }
 
-    /// Marks the user's UNREAD notifications READ, up to a budget per
-    /// call: how many changed, and whether unread ones may remain.
-    pub async fn mark_all_read(&self, access: &WidgetAccess) -> ConnectResult<(u32, bool)> {
+    /// Marks the user's UNREAD notifications READ, looking at a bounded
+    /// number per call: how many changed, and where the next call resumes
+    /// (`None`: the end was reached).
+    pub async fn mark_all_read(
+        &self,
+        access: &WidgetAccess,
+        next_token: Option<&str>,
+    ) -> ConnectResult<(u32, Option<String>)> {
         let grant = &access.grant;
         let instance = self.instance(&access.caller, &grant.instance_id).await?;
         let user = self.user(&instance, &grant.user_id).await?;
-        let mut after: Option<UserListCursor> = None;
+        let scope = TokenScope::new("WidgetReadAll", &(&instance.id, &user.id));
+        let mut after: Option<UserListCursor> = self
+            .tokens
+            .cursor::<(i64, i64, i64)>(&scope, next_token)?
+            .map(|(urgency, created_ms, seq)| UserListCursor {
+                urgency,
+                created_ms,
+                seq,
+            });
         let mut looked_at = 0;
         let mut updated = 0;
         while looked_at < READ_ALL_BUDGET {
@@ -115,7 +129,7 @@ impl ConnectService {
                 .list_user_notifications(instance.seq, user.seq, self.clock.now(), after, 100)
                 .await?;
             let Some(last) = page.last() else {
-                return Ok((updated, false));
+                return Ok((updated, None));
             };
             after = Some(last.notification.user_list_cursor());
             let full = page.len() == 100;
@@ -141,9 +155,10 @@ impl ConnectService {
                 }
             }
             if !full {
-                return Ok((updated, false));
+                return Ok((updated, None));
             }
         }
-        Ok((updated, true))
+        let resume = after.map(|c| self.tokens.issue(&scope, &(c.urgency, c.created_ms, c.seq)));
+        Ok((updated, resume))
     }
 }

@@ -45,6 +45,9 @@ pub enum HubBody {
     Status {
         notification_id: String,
         status: UserStatus,
+        /// The notification, so that a client not showing it (it was
+        /// HIDDEN) can show it again; `None` if it is gone.
+        notification: Option<Notification>,
     },
 }
 
@@ -83,6 +86,9 @@ struct Room {
 struct Routing {
     /// The seq of the newest event (0: none yet).
     head: u64,
+    /// Announcements may have been missed after this seq: a client that
+    /// saw no later event cannot be replayed to.
+    gap_at: Option<u64>,
     next_stream: u64,
     recent: VecDeque<Arc<HubEvent>>,
     rooms: HashMap<i64, Room>,
@@ -168,8 +174,10 @@ impl HubShared {
         let head = routing.head;
         let replay = last_seen.and_then(|last| {
             let oldest = routing.recent.front().map_or(head + 1, |event| event.seq);
-            // Replayable when nothing after `last` has left the window.
-            (last <= head && last + 1 >= oldest).then(|| {
+            // Replayable when nothing after `last` has left the window
+            // and no announcement was missed since.
+            let no_gap_since = routing.gap_at.is_none_or(|gap| last > gap);
+            (last <= head && last + 1 >= oldest && no_gap_since).then(|| {
                 routing
                     .recent
                     .iter()
@@ -244,8 +252,35 @@ impl HubShared {
         }
     }
 
+    /// The seq of the newest event routed.
+    pub(super) fn head(&self) -> u64 {
+        self.routing().head
+    }
+
     fn refresh_all(&self) {
+        {
+            let mut routing = self.routing();
+            routing.gap_at = Some(routing.head);
+        }
         self.refresh.send_modify(|generation| *generation += 1);
+    }
+
+    /// Ends the streams of deleted users (or of a deleted instance):
+    /// dropping their senders ends them.
+    fn close(&self, instance_seq: i64, audience: &ChangeAudience) {
+        let mut routing = self.routing();
+        match audience {
+            ChangeAudience::Instance => {
+                routing.rooms.remove(&instance_seq);
+            }
+            ChangeAudience::Users(users) => {
+                if let Some(room) = routing.rooms.get_mut(&instance_seq) {
+                    for user in users {
+                        room.users.remove(user);
+                    }
+                }
+            }
+        }
     }
 
     /// Hears the feed until the hub stops.
@@ -289,10 +324,20 @@ impl HubShared {
                 ChangeKind::Deleted => HubBody::Deleted {
                     notification_id: change.notification_id.clone(),
                 },
+                ChangeKind::SubjectDeleted => {
+                    self.close(change.instance_seq, &change.audience);
+                    continue;
+                }
                 ChangeKind::Status(status) => match UserStatus::parse(status) {
                     Some(status) => HubBody::Status {
                         notification_id: change.notification_id.clone(),
                         status,
+                        notification: self
+                            .store
+                            .get_notification(change.instance_seq, &change.notification_id)
+                            .await
+                            .ok()
+                            .flatten(),
                     },
                     None => {
                         tracing::warn!(status, "an announced status is unknown; ignored");

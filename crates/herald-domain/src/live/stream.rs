@@ -15,6 +15,10 @@ use super::{LiveEvent, SNAPSHOT_ITEMS, StreamSubject, UNREAD_CAP, Unread, event_
 
 /// Pages read at most to fill a snapshot with visible notifications.
 const SNAPSHOT_PAGES: usize = 10;
+/// The most notifications a stream watches the expiry of: what the client
+/// shows (the snapshot and what arrived since); the client expires what it
+/// shows by itself too.
+const TRACKED: usize = 2 * SNAPSHOT_ITEMS;
 /// When nothing else is due, look at the count again this often: an
 /// unread notification beyond the capped count may expire unseen.
 const RECOUNT_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
@@ -77,7 +81,7 @@ pub(super) async fn run(
         return;
     }
     loop {
-        if lagged.swap(false, Ordering::AcqRel) && stream.snapshot().await.is_err() {
+        if lagged.swap(false, Ordering::AcqRel) && stream.resync(&mut events).await.is_err() {
             break;
         }
         if stream.count_stale && stream.send_count().await.is_err() {
@@ -89,9 +93,10 @@ pub(super) async fn run(
             () = stopped(&mut stop) => break,
             () = stream.out.closed() => break,
             () = &mut expiry => break,
-            Ok(()) = refresh.changed() => stream.snapshot().await,
+            Ok(()) = refresh.changed() => stream.resync(&mut events).await,
             event = events.recv() => match event {
-                Some(event) => stream.apply(event).await,
+                Some(event) => stream.apply_ready(event, &mut events).await,
+                // The hub closed the route: the user or instance was deleted.
                 None => break,
             },
             () = tokio::time::sleep_until(wake) => stream.expire().await,
@@ -130,7 +135,31 @@ impl Stream {
         }
     }
 
+    /// A snapshot, after throwing away what is queued: the snapshot is
+    /// newer than all of it, and applying older events after it would
+    /// show stale state.
+    async fn resync(&mut self, events: &mut mpsc::Receiver<Arc<HubEvent>>) -> Result<(), Ended> {
+        while events.try_recv().is_ok() {}
+        self.snapshot().await
+    }
+
+    /// Applies `first` and every event already queued behind it, so that a
+    /// burst of changes costs one count.
+    async fn apply_ready(
+        &mut self,
+        first: Arc<HubEvent>,
+        events: &mut mpsc::Receiver<Arc<HubEvent>>,
+    ) -> Result<(), Ended> {
+        self.apply(first).await?;
+        while let Ok(event) = events.try_recv() {
+            self.apply(event).await?;
+        }
+        Ok(())
+    }
+
     async fn snapshot(&mut self) -> Result<(), Ended> {
+        // Everything routed up to here is in what is read next.
+        self.last_seq = self.last_seq.max(self.shared.head());
         let items = match self.visible_items().await {
             Ok(items) => items,
             Err(error) => {
@@ -185,6 +214,15 @@ impl Stream {
         Ok(items)
     }
 
+    /// Watches the expiry of a notification the client now shows: a new
+    /// one (up to a bound), or one it shows already.
+    fn track(&mut self, notification: &herald_store::Notification, arrived: bool) {
+        let shown = self.shown.contains_key(&notification.id);
+        if shown || (arrived && self.shown.len() < TRACKED) {
+            self.show(&notification.id, notification.expires_at.as_millisecond());
+        }
+    }
+
     async fn replay(&mut self, missed: Vec<Arc<HubEvent>>) -> Result<(), Ended> {
         let seq = self.last_seq;
         for event in missed {
@@ -198,10 +236,20 @@ impl Stream {
 
     async fn apply(&mut self, event: Arc<HubEvent>) -> Result<(), Ended> {
         match &event.body {
-            HubBody::Upsert { notification, .. } => {
-                self.show(&notification.id, notification.expires_at.as_millisecond());
-            }
+            HubBody::Upsert {
+                notification,
+                created,
+            } => self.track(notification, *created),
             HubBody::Deleted { notification_id } => self.unshow(notification_id),
+            HubBody::Status {
+                status: UserStatus::Hidden,
+                notification_id,
+                ..
+            } => self.unshow(notification_id),
+            HubBody::Status {
+                notification: Some(notification),
+                ..
+            } => self.track(notification, true),
             HubBody::Status { .. } => {}
         }
         self.last_seq = self.last_seq.max(event.seq);

@@ -226,12 +226,32 @@ async fn set_status(
     result.unwrap_or_else(refused)
 }
 
-async fn read_all(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ReadAllRequest {
+    next_token: Option<String>,
+}
+
+async fn read_all(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
     let result = async {
         let access = access(&state, &headers, None)?;
-        let (updated, remaining) = state.connect.mark_all_read(&access).await.map_err(to_aws)?;
+        let request: ReadAllRequest = body(bytes)?.json()?;
+        let (updated, resume) = state
+            .connect
+            .mark_all_read(&access, request.next_token.as_deref())
+            .await
+            .map_err(to_aws)?;
         Ok::<_, AwsError>(
-            axum::Json(json!({ "Updated": updated, "Remaining": remaining })).into_response(),
+            axum::Json(json!({
+                "Updated": updated,
+                "Remaining": resume.is_some(),
+                "NextToken": resume,
+            }))
+            .into_response(),
         )
     }
     .await;

@@ -93,12 +93,25 @@ impl RenderCache {
                 HubBody::Status {
                     notification_id,
                     status,
-                } => (
-                    "status",
-                    id.clone(),
-                    json!({ "NotificationId": notification_id, "Status": status.as_str() })
-                        .to_string(),
-                ),
+                    notification,
+                } => {
+                    // With the item, a client that hid it can show it again.
+                    let item = match notification {
+                        Some(notification) if *status != UserStatus::Hidden => {
+                            self.item(notification, Some(*status)).to_string()
+                        }
+                        _ => "null".to_owned(),
+                    };
+                    (
+                        "status",
+                        id.clone(),
+                        format!(
+                            "{{\"NotificationId\":{},\"Status\":\"{}\",\"Item\":{item}}}",
+                            Value::String(notification_id.clone()),
+                            status.as_str()
+                        ),
+                    )
+                }
             },
             LiveEvent::Expired {
                 id,

@@ -20,7 +20,8 @@ use crate::StoreResult;
 pub use local::LocalFeed;
 pub use postgres::PgFeed;
 
-/// A change that has been committed.
+/// A change that has been committed: to a notification, or the deletion
+/// of a user or instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     #[serde(rename = "i")]
@@ -40,6 +41,9 @@ pub enum ChangeKind {
     Deleted,
     /// The audience's (one user's) status is now this (`READ`, …).
     Status(String),
+    /// The audience (one user, or the whole instance) was deleted: its
+    /// streams end. `notification_id` is empty.
+    SubjectDeleted,
 }
 
 /// Whose view of the notification changed.

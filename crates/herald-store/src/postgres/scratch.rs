@@ -63,6 +63,24 @@ impl ScratchDatabase {
     }
 }
 
+impl ScratchDatabase {
+    /// Ends every connection to this database named `application_name`
+    /// (as a network cut would); how many there were.
+    pub async fn terminate(&self, application_name: &str) -> Result<i64, sqlx::Error> {
+        let mut admin = PgConnection::connect(&self.server_url).await?;
+        let count = sqlx::query_scalar(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = $1 AND application_name = $2",
+        )
+        .bind(&self.name)
+        .bind(application_name)
+        .fetch_one(&mut admin)
+        .await?;
+        admin.close().await?;
+        Ok(count)
+    }
+}
+
 impl Drop for ScratchDatabase {
     /// Drops the database (closing whatever is still connected). Runs on a
     /// thread of its own so that it works inside and outside a runtime.

@@ -379,3 +379,43 @@ async fn live_events_reach_streams_on_every_node() {
     assert_eq!(status.data["Status"], "READ");
     assert_eq!(on_b.expect("unread").await.data["Count"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_listener_refreshes_every_stream_and_no_replay_reaches_past_it() {
+    use crate::widget::{sse::EventStream, token};
+    let server = Server::start().await;
+    let c = server.client();
+    let instance = create_instance(&c).await;
+    let alice = create_user(&c, &instance.id, "alice").await;
+    let token = token(&server, &instance.id, &alice.id).await;
+    let mut stream = EventStream::open(&server, &token, None).await;
+    let before = stream.expect("snapshot").await;
+    notify(&c, &instance.id, &[&alice.arn], "before the cut").await;
+    let seen = stream.expect("notification").await;
+
+    // The node's LISTEN connection is cut: changes meanwhile may be lost,
+    // so every stream gets a fresh snapshot once it listens again.
+    let database = server.database().expect("a PostgreSQL server");
+    assert_eq!(database.terminate("herald-feed-listener").await.unwrap(), 1);
+    let refreshed = loop {
+        let event = stream
+            .next_within(std::time::Duration::from_secs(15))
+            .await
+            .expect("a snapshot after the listener came back");
+        if event.name == "snapshot" {
+            break event;
+        }
+    };
+    assert_eq!(refreshed.data["Unread"]["Count"], 1);
+
+    // A client that last saw an event from before the cut is not replayed
+    // to (what happened during the cut was never heard): a snapshot.
+    for last in [before.id.unwrap(), seen.id.unwrap()] {
+        let mut resumed = EventStream::open(&server, &token, Some(&last)).await;
+        assert_eq!(
+            resumed.next().await.name,
+            "snapshot",
+            "resuming from {last}"
+        );
+    }
+}

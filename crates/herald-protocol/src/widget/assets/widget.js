@@ -207,6 +207,8 @@ herald-notifications[inline] .herald-panel{position:static;width:auto;max-height
       const item = this.items.get(data.NotificationId);
       if (data.Status === 'HIDDEN') this.items.delete(data.NotificationId);
       else if (item && data.Status) item.Status = data.Status;
+      // Not shown (it was hidden): the event carries it, to show again.
+      else if (data.Item && data.Item.NotificationId === data.NotificationId) this.upsert(data.Item);
     },
     removed(data) { this.items.delete(data.NotificationId); },
     unread(data) { this.setUnread(data); },
@@ -349,7 +351,8 @@ herald-notifications[inline] .herald-panel{position:static;width:auto;max-height
       clearTimeout(timer);
       abort.abort(); // a 200 would be a live stream; the status was all we wanted
       if (this.es || !this.isConnected || this.state === 'expired') return;
-      if (status === 401) return void this.expire();
+      // 401: the token expired; 404: its user or instance was deleted.
+      if (status === 401 || status === 404) return void this.expire();
       this.retryTimer = setTimeout(() => this.connect(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, 30000);
     }
@@ -391,7 +394,7 @@ herald-notifications[inline] .herald-panel{position:static;width:auto;max-height
         this.expire();
         throw Object.assign(new Error('session expired'), { expired: true });
       }
-      if (!res.ok) throw new Error(data.message || `HTTP ${res.status}`);
+      if (!res.ok) throw new Error(data.Message || `HTTP ${res.status}`);
       return data;
     }
 
@@ -415,9 +418,11 @@ herald-notifications[inline] .herald-panel{position:static;width:auto;max-height
       this.unread = { Count: 0, Capped: false };
       this.update();
       try {
-        // The server marks a bounded batch per call and says if more remain.
+        // The server marks a bounded batch per call and says where to go on.
+        let next = null;
         for (let i = 0; i < 1000; i++) {
-          if (!(await this.post('/_herald/widget/read-all', {})).Remaining) break;
+          next = (await this.post('/_herald/widget/read-all', next ? { NextToken: next } : {})).NextToken;
+          if (!next) break;
         }
       } catch (err) {
         this.writeFailed(err);

@@ -359,10 +359,9 @@ async fn the_stream_starts_with_what_the_user_sees_and_follows_every_change() {
     // A status set through the API, by any client.
     set_status(&c, &inst.id, &me.id, &new.id, NotificationStatus::Read).await;
     let status = stream.expect("status").await;
-    assert_eq!(
-        status.data,
-        json!({ "NotificationId": new.id, "Status": "READ" })
-    );
+    assert_eq!(status.data["NotificationId"], new.id.as_str());
+    assert_eq!(status.data["Status"], "READ");
+    assert_eq!(status.data["Item"]["Status"], "READ");
     assert_eq!(unread(&stream.expect("unread").await), 2);
 
     // Content changes keep the status (the event carries none).
@@ -611,7 +610,10 @@ async fn mark_all_read_reads_every_unread_notification_of_the_user() {
 
     let raw = widget_post(&server, "/_herald/widget/read-all", &token, json!({})).await;
     assert_eq!(raw.status, 200, "{}", raw.text());
-    assert_eq!(raw.json(), json!({ "Updated": 4, "Remaining": false }));
+    assert_eq!(
+        raw.json(),
+        json!({ "Updated": 4, "Remaining": false, "NextToken": null })
+    );
     for id in mine.iter().chain([&everyone.id]) {
         assert_eq!(
             status_of(&c, &inst.id, &me.id, id).await,
@@ -734,4 +736,144 @@ async fn an_idle_stream_carries_heartbeats() {
     // but the comment does.
     assert!(stream.next_within(Duration::from_secs(17)).await.is_none());
     assert!(stream.comments >= 1, "no heartbeat within 17 s");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mark_all_read_resumes_past_a_long_run_of_read_notifications() {
+    let server = Server::start().await;
+    let c = server.client();
+    let inst = create_instance(&c).await;
+    let me = create_user(&c, &inst.id, "me").await;
+    // 10 old unread ones behind 510 newer read ones: more than one call
+    // looks at.
+    let mut ids = Vec::new();
+    for i in 0..520 {
+        ids.push(notify(&c, &inst.id, &[&me.arn], &format!("n{i}")).await.id);
+    }
+    for id in &ids[10..] {
+        set_status(&c, &inst.id, &me.id, id, NotificationStatus::Read).await;
+    }
+    let token = token(&server, &inst.id, &me.id).await;
+    let mut updated = 0;
+    let mut next: Option<String> = None;
+    let mut calls = 0;
+    loop {
+        calls += 1;
+        assert!(calls < 10, "read-all does not finish");
+        let body = match &next {
+            Some(token) => json!({ "NextToken": token }),
+            None => json!({}),
+        };
+        let raw = widget_post(&server, "/_herald/widget/read-all", &token, body).await;
+        assert_eq!(raw.status, 200, "{}", raw.text());
+        let out = raw.json();
+        updated += out["Updated"].as_u64().unwrap();
+        assert_eq!(out["Remaining"], out["NextToken"].is_string());
+        match out["NextToken"].as_str() {
+            Some(token) => next = Some(token.to_string()),
+            None => break,
+        }
+    }
+    assert!(calls > 1, "the first call cannot have looked at all 520");
+    assert_eq!(updated, 10);
+    for id in &ids[..10] {
+        assert_eq!(
+            status_of(&c, &inst.id, &me.id, id).await,
+            NotificationStatus::Read
+        );
+    }
+    // A token from another user's read-all is refused.
+    let raw = widget_post(
+        &server,
+        "/_herald/widget/read-all",
+        &token,
+        json!({ "NextToken": "garbage" }),
+    )
+    .await;
+    assert_eq!(raw.status, 400, "{}", raw.text());
+    assert!(raw.text().contains("NextToken"), "{}", raw.text());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unhiding_through_the_api_brings_the_notification_back_to_the_stream() {
+    let server = Server::start().await;
+    let c = server.client();
+    let inst = create_instance(&c).await;
+    let me = create_user(&c, &inst.id, "me").await;
+    let note = notify(&c, &inst.id, &[&me.arn], "peekaboo").await;
+    set_status(&c, &inst.id, &me.id, &note.id, NotificationStatus::Hidden).await;
+    let token = token(&server, &inst.id, &me.id).await;
+    let mut stream = EventStream::open(&server, &token, None).await;
+    let snapshot = stream.expect("snapshot").await;
+    assert!(item_ids(&snapshot).is_empty());
+    set_status(&c, &inst.id, &me.id, &note.id, NotificationStatus::Unread).await;
+    let status = stream.expect("status").await;
+    assert_eq!(status.data["Status"], "UNREAD");
+    assert_eq!(status.data["Item"]["NotificationId"], note.id.as_str());
+    assert_eq!(status.data["Item"]["Status"], "UNREAD");
+    assert_eq!(status.data["Item"]["Content"]["en_US"], "<p>peekaboo</p>\n");
+    assert_eq!(unread(&stream.expect("unread").await), 1);
+    // Hiding it again carries no item.
+    set_status(&c, &inst.id, &me.id, &note.id, NotificationStatus::Hidden).await;
+    let hidden = stream.expect("status").await;
+    assert_eq!(hidden.data["Item"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_the_user_or_the_instance_ends_their_streams() {
+    let server = Server::start().await;
+    let c = server.client();
+    let inst = create_instance(&c).await;
+    let gone = create_user(&c, &inst.id, "gone").await;
+    let stays = create_user(&c, &inst.id, "stays").await;
+    let mut gone_stream =
+        EventStream::open(&server, &token(&server, &inst.id, &gone.id).await, None).await;
+    let mut stays_stream =
+        EventStream::open(&server, &token(&server, &inst.id, &stays.id).await, None).await;
+    gone_stream.expect("snapshot").await;
+    stays_stream.expect("snapshot").await;
+
+    ok(c.delete_user()
+        .instance_id(&inst.id)
+        .user_id(&gone.id)
+        .send()
+        .await);
+    assert!(
+        gone_stream.ended_within(Duration::from_secs(5)).await,
+        "the deleted user's stream ends"
+    );
+    // The other user's stream goes on, and hears instance-wide news.
+    let everyone = notify(&c, &inst.id, &[&inst.arn], "all").await;
+    let heard = stays_stream.expect("notification").await;
+    assert_eq!(heard.data["Item"]["NotificationId"], everyone.id.as_str());
+
+    ok(c.delete_instance().instance_id(&inst.id).send().await);
+    assert!(
+        stays_stream.ended_within(Duration::from_secs(5)).await,
+        "the instance's streams end"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stream_ends_when_its_token_expires() {
+    let server = Server::start().await;
+    let c = server.client();
+    let inst = create_instance(&c).await;
+    let me = create_user(&c, &inst.id, "me").await;
+    let raw = create_session(
+        &server,
+        &Signer::test(),
+        json!({ "InstanceId": inst.id, "UserId": me.id, "DurationSeconds": 60 }),
+    )
+    .await;
+    let token = raw.json()["Token"].as_str().unwrap().to_string();
+    let mut stream = EventStream::open(&server, &token, None).await;
+    stream.expect("snapshot").await;
+    assert!(
+        stream.ended_within(Duration::from_secs(70)).await,
+        "the stream outlived its token"
+    );
+    let again = sse::request(&server, &token, None).await;
+    assert_eq!(again.status(), 401);
+    assert!(again.text().await.unwrap().contains("expired"));
 }

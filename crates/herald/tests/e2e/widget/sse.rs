@@ -57,6 +57,19 @@ impl EventStream {
         }
     }
 
+    /// Whether the server ends the stream within `within` (events before
+    /// the end are skipped).
+    pub async fn ended_within(&mut self, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.response.chunk()).await {
+                Err(_) => return false,
+                Ok(Ok(None)) | Ok(Err(_)) => return true,
+                Ok(Ok(Some(_))) => {}
+            }
+        }
+    }
+
     /// The next event, which must come within 5 s.
     pub async fn next(&mut self) -> SseEvent {
         self.next_within(Duration::from_secs(5))
