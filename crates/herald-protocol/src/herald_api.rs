@@ -67,14 +67,20 @@ pub async fn handle(
                 )
                 .await
                 .map_err(crate::connect::errors::to_aws)?;
-            let host = request
-                .headers
-                .get(http::header::HOST)
-                .and_then(|value| value.to_str().ok())
-                .unwrap_or("localhost");
+            let base = match &state.public_url {
+                Some(base) => base.trim_end_matches('/').to_owned(),
+                None => format!(
+                    "http://{}",
+                    request
+                        .headers
+                        .get(http::header::HOST)
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or("localhost")
+                ),
+            };
             // The token rides in the fragment: browsers never send it to
             // a server or in a Referer.
-            let url = format!("http://{host}/_herald/widget#token={}", session.token);
+            let url = format!("{base}/_herald/widget#token={}", session.token);
             Ok((
                 StatusCode::OK,
                 axum::Json(json!({

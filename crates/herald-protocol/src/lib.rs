@@ -33,6 +33,9 @@ pub struct AppState {
     /// This node's live event streams.
     pub live: LiveHub,
     pub renders: Arc<widget::RenderCache>,
+    /// How clients reach this server (`https://herald.example.com`), for
+    /// the URLs it hands out; without it, `http://` and the request's Host.
+    pub public_url: Option<String>,
 }
 
 impl AppState {
@@ -51,6 +54,7 @@ impl AppState {
             keys,
             live,
             renders: Arc::new(widget::RenderCache::new()),
+            public_url: None,
         }
     }
 }

@@ -119,6 +119,12 @@ pub struct ServeArgs {
     #[arg(long, env = "HERALD_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
     pub request_timeout_seconds: u64,
 
+    /// How clients reach this server (e.g. `https://herald.example.com`
+    /// behind a TLS proxy), for the widget URLs it hands out; without it,
+    /// `http://` and the request's Host header.
+    #[arg(long, env = "HERALD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Most connections open at once; more wait until one closes. Each
     /// open widget event stream holds one. Lowered to fit the process's
     /// file-descriptor limit (raised to its hard limit at start).

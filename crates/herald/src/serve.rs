@@ -28,6 +28,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.account_id.len() != 12 || !args.account_id.chars().all(|c| c.is_ascii_digit()) {
         anyhow::bail!("--account-id must be 12 digits, got '{}'", args.account_id);
     }
+    if let Some(url) = &args.public_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        anyhow::bail!("--public-url must be an http:// or https:// URL, got '{url}'");
+    }
     // Before anything is created on disk: a refusal leaves no trace.
     let keys = Arc::new(load_keys(&args)?);
     let webhook = args
@@ -61,12 +66,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         webhook.is_some(),
         Arc::new(move || wake.notify_one()),
     ));
-    let state = Arc::new(AppState::new(
-        connect,
-        chime.clone(),
-        keys.clone(),
-        live.clone(),
-    ));
+    let mut state = AppState::new(connect, chime.clone(), keys.clone(), live.clone());
+    state.public_url = args.public_url.clone();
+    let state = Arc::new(state);
     let app = herald_protocol::router(
         state,
         Duration::from_secs(args.request_timeout_seconds.max(1)),

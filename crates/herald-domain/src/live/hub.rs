@@ -21,6 +21,9 @@ const STREAM_BACKLOG: usize = 256;
 /// Unread counts computed at once, across all streams: a change seen by
 /// thousands of streams must not starve the store of connections.
 const COUNT_PERMITS: usize = 4;
+/// Snapshots read at once, for the same reason (a refresh of every stream
+/// after a gap).
+const SNAPSHOT_PERMITS: usize = 4;
 
 /// A change as streams see it: numbered on this node, with what it
 /// touched read once for every stream.
@@ -102,6 +105,7 @@ pub(super) struct HubShared {
     pub(super) epoch: String,
     routing: Mutex<Routing>,
     pub(super) count_permits: Semaphore,
+    pub(super) snapshot_permits: Semaphore,
     pub(super) stop: watch::Sender<bool>,
     /// Bumped when announcements may have been missed: every stream
     /// sends a fresh snapshot.
@@ -154,6 +158,7 @@ impl HubShared {
             epoch: format!("{:08x}", rand_epoch()),
             routing: Mutex::new(Routing::default()),
             count_permits: Semaphore::new(COUNT_PERMITS),
+            snapshot_permits: Semaphore::new(SNAPSHOT_PERMITS),
             stop: watch::channel(false).0,
             refresh: watch::channel(0).0,
         }
@@ -309,7 +314,7 @@ impl HubShared {
                         .await
                     {
                         Ok(Some(notification)) => HubBody::Upsert {
-                            notification,
+                            notification: for_streams(notification),
                             created: change.kind == ChangeKind::Created,
                         },
                         // Deleted meanwhile: its own announcement follows.
@@ -337,7 +342,8 @@ impl HubShared {
                             .get_notification(change.instance_seq, &change.notification_id)
                             .await
                             .ok()
-                            .flatten(),
+                            .flatten()
+                            .map(for_streams),
                     },
                     None => {
                         tracing::warn!(status, "an announced status is unknown; ignored");
@@ -348,6 +354,15 @@ impl HubShared {
             self.route(change.instance_seq, change.audience.clone(), body);
         }
     }
+}
+
+/// What streams need of a notification: not its recipients (up to 200
+/// ARNs) nor its tags, which the replay window would otherwise hold
+/// thousands of.
+fn for_streams(mut notification: Notification) -> Notification {
+    notification.recipients = Vec::new();
+    notification.tags = Default::default();
+    notification
 }
 
 fn rand_epoch() -> u32 {

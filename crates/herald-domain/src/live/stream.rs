@@ -117,8 +117,14 @@ impl Stream {
         event_id(&self.shared.epoch, self.last_seq)
     }
 
+    /// Waits for room in the client's queue, but not past a stop: a
+    /// client that reads nothing must not hold the server's shutdown up.
     async fn send(&self, event: LiveEvent) -> Result<(), Ended> {
-        self.out.send(event).await.map_err(|_| Ended)
+        let mut stop = self.shared.stop.subscribe();
+        tokio::select! {
+            sent = self.out.send(event) => sent.map_err(|_| Ended),
+            () = stopped(&mut stop) => Err(Ended),
+        }
     }
 
     fn show(&mut self, notification_id: &str, expires_ms: i64) {
@@ -186,6 +192,7 @@ impl Stream {
     }
 
     async fn visible_items(&self) -> StoreResult<Vec<UserNotification>> {
+        let _permit = self.shared.snapshot_permits.acquire().await;
         let mut items = Vec::new();
         let mut after: Option<UserListCursor> = None;
         for _ in 0..SNAPSHOT_PAGES {

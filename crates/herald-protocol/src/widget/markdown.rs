@@ -9,7 +9,7 @@
 //! - Images are not loaded (they would let content make the browser fetch
 //!   anything): an image with an allowed address becomes a link to it.
 
-use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
 use pulldown_cmark_escape::{escape_href, escape_html};
 
 pub fn render(markdown: &str) -> String {
@@ -17,6 +17,17 @@ pub fn render(markdown: &str) -> String {
     let events =
         Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH).filter_map(|event| match event {
             Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
+            Event::Start(Tag::Link {
+                link_type: LinkType::Email,
+                dest_url,
+                title,
+                ..
+            }) => {
+                // `<ops@example.com>`: the destination is the bare address.
+                let dest_url = CowStr::from(format!("mailto:{dest_url}"));
+                open.push(true);
+                Some(Event::Html(anchor(&dest_url, &title)))
+            }
             Event::Start(Tag::Link {
                 dest_url, title, ..
             })
@@ -72,6 +83,7 @@ mod tests {
              target=\"_blank\" rel=\"noopener noreferrer\">site</a></p>\n"
         );
         assert!(render("<mailto:ops@example.com>").contains("href=\"mailto:ops@example.com\""));
+        assert!(render("<ops@example.com>").contains("href=\"mailto:ops@example.com\""));
     }
 
     #[test]

@@ -140,6 +140,25 @@ async fn a_widget_session_is_a_short_lived_token_and_a_url() {
         format!("{}/_herald/widget#token={token}", server.endpoint())
     );
 
+    let behind_a_proxy = Server::start_with(&["--public-url", "https://herald.example.com/"]).await;
+    let pc = behind_a_proxy.client();
+    let pinst = create_instance(&pc).await;
+    let puser = create_user(&pc, &pinst.id, "agent").await;
+    let proxied = create_session(
+        &behind_a_proxy,
+        &Signer::test(),
+        json!({ "InstanceId": pinst.id, "UserId": puser.id }),
+    )
+    .await
+    .json();
+    assert_eq!(
+        proxied["WidgetUrl"].as_str().unwrap(),
+        format!(
+            "https://herald.example.com/_herald/widget#token={}",
+            proxied["Token"].as_str().unwrap()
+        )
+    );
+
     let short = create_session(
         &server,
         &Signer::test(),
