@@ -173,6 +173,11 @@ async fn a_status_changed_through_the_api_shows_in_the_open_widget() {
         f.set_status(&other, NotificationStatus::Hidden).await;
         f.browser.wait_gone(&other).await;
         f.browser.wait_badge("1").await;
+
+        // Un-hidden through the API, it comes back without a reload.
+        f.set_status(&other, NotificationStatus::Unread).await;
+        f.browser.wait_status(&other, "UNREAD").await;
+        f.browser.wait_badge("2").await;
         f.browser.close().await;
     })
     .await;
