@@ -1,0 +1,94 @@
+//! Command-line options.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Starts Herald on a fresh data directory, loads a data set over HTTP and
+/// drives each operation for a fixed time with SigV4-signed requests.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "herald-bench", version)]
+pub struct Args {
+    /// The Herald binary [default: `herald` next to this binary].
+    #[arg(long)]
+    pub herald: Option<PathBuf>,
+    /// Connect instances to create.
+    #[arg(long, default_value_t = 1)]
+    pub instances: usize,
+    /// Users to create (spread over the instances).
+    #[arg(long, default_value_t = 1000)]
+    pub users: usize,
+    /// Notifications stored before the operations are driven.
+    #[arg(long, default_value_t = 10_000)]
+    pub notifications: usize,
+    /// Share of the notifications sent instance-wide (to the instance ARN).
+    #[arg(long, default_value_t = 0.01)]
+    pub instance_wide: f64,
+    /// Share of the direct notifications their user has set READ.
+    #[arg(long, default_value_t = 0.3)]
+    pub read: f64,
+    /// Share of the direct notifications their user has set HIDDEN.
+    #[arg(long, default_value_t = 0.05)]
+    pub hidden: f64,
+    /// Requests in flight while loading.
+    #[arg(long, default_value_t = 64)]
+    pub load_concurrency: usize,
+    /// Seconds each operation is driven.
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Requests in flight while driving an operation.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// A small, fast run that proves the harness works (CI): 1 instance,
+    /// 50 users, 300 notifications, 1 s per operation, 8 in flight.
+    #[arg(long)]
+    pub quick: bool,
+}
+
+impl Args {
+    /// The options with `--quick` applied.
+    pub fn resolved(mut self) -> Args {
+        if self.quick {
+            self.instances = 1;
+            self.users = 50;
+            self.notifications = 300;
+            self.seconds = 1.0;
+            self.concurrency = 8;
+            self.load_concurrency = 16;
+        }
+        self
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.instances >= 1, "--instances must be at least 1");
+        anyhow::ensure!(
+            self.users >= self.instances,
+            "--users must be at least --instances (every instance needs a user)"
+        );
+        anyhow::ensure!(
+            self.notifications >= 1,
+            "--notifications must be at least 1"
+        );
+        for (name, share) in [
+            ("--instance-wide", self.instance_wide),
+            ("--read", self.read),
+            ("--hidden", self.hidden),
+        ] {
+            anyhow::ensure!((0.0..=1.0).contains(&share), "{name} must be in 0..=1");
+        }
+        anyhow::ensure!(
+            self.read + self.hidden <= 1.0,
+            "--read + --hidden must be at most 1"
+        );
+        anyhow::ensure!(self.seconds > 0.0, "--seconds must be positive");
+        anyhow::ensure!(self.concurrency >= 1, "--concurrency must be at least 1");
+        anyhow::ensure!(
+            self.load_concurrency >= 1,
+            "--load-concurrency must be at least 1"
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,147 @@
+//! The results as a Markdown table and as JSON.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::drive::{Op, Outcome};
+
+/// What the run measured besides the operations.
+pub struct Run {
+    pub started: String,
+    pub cores: usize,
+    pub instances: usize,
+    pub users: usize,
+    pub notifications: usize,
+    pub instance_wide: usize,
+    pub statuses_set: usize,
+    pub load_seconds: f64,
+    pub seconds: f64,
+    pub concurrency: usize,
+    pub rss_after_load_kib: Option<u64>,
+    pub peak_memory_kib: Option<u64>,
+    pub outcomes: Vec<Outcome>,
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or_else(
+        || "unknown".into(),
+        |k| format!("{:.1} MiB", k as f64 / 1024.0),
+    )
+}
+
+impl Run {
+    fn ceiling(&self) -> Option<f64> {
+        self.outcomes
+            .iter()
+            .find(|o| o.op == Op::Health)
+            .map(Outcome::per_second)
+            .filter(|r| *r > 0.0)
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        out.push_str(&format!(
+            "{} instance(s), {} users, {} notifications stored ({} instance-wide), \
+             {} statuses set; loaded in {:.1} s. Each operation {} s at {} in flight, \
+             {} cores, started {}.\n\n",
+            self.instances,
+            self.users,
+            self.notifications,
+            self.instance_wide,
+            self.statuses_set,
+            self.load_seconds,
+            self.seconds,
+            self.concurrency,
+            self.cores,
+            self.started,
+        ));
+        out.push_str("| operation | requests/s | of ceiling | p50 | p99 | p99.9 | errors |\n");
+        out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        let ceiling = self.ceiling();
+        for o in &self.outcomes {
+            let ratio = match ceiling {
+                Some(c) => format!("{:.1} %", 100.0 * o.per_second() / c),
+                None => "–".into(),
+            };
+            out.push_str(&format!(
+                "| {} | {:.0} | {} | {} | {} | {} | {} |\n",
+                o.op.name(),
+                o.per_second(),
+                ratio,
+                ms(o.quantile(0.50)),
+                ms(o.quantile(0.99)),
+                ms(o.quantile(0.999)),
+                o.errors,
+            ));
+        }
+        out.push_str(&format!(
+            "\nServer memory: {} resident after loading, peak (VmHWM) {}.\n",
+            mib(self.rss_after_load_kib),
+            mib(self.peak_memory_kib),
+        ));
+        out
+    }
+
+    pub fn json(&self) -> Value {
+        let ceiling = self.ceiling();
+        let operations: Vec<Value> = self
+            .outcomes
+            .iter()
+            .map(|o| {
+                json!({
+                    "operation": o.op.key(),
+                    "ok": o.ok,
+                    "errors": o.errors,
+                    "seconds": o.elapsed.as_secs_f64(),
+                    "requests_per_second": o.per_second(),
+                    "ratio_of_ceiling": ceiling.map(|c| o.per_second() / c),
+                    "p50_ms": o.quantile(0.50).as_secs_f64() * 1000.0,
+                    "p99_ms": o.quantile(0.99).as_secs_f64() * 1000.0,
+                    "p999_ms": o.quantile(0.999).as_secs_f64() * 1000.0,
+                    "first_error": o.first_error,
+                })
+            })
+            .collect();
+        json!({
+            "started": self.started,
+            "cores": self.cores,
+            "data_set": {
+                "instances": self.instances,
+                "users": self.users,
+                "notifications": self.notifications,
+                "instance_wide": self.instance_wide,
+                "statuses_set": self.statuses_set,
+                "load_seconds": self.load_seconds,
+            },
+            "seconds_per_operation": self.seconds,
+            "concurrency": self.concurrency,
+            "server_rss_after_load_kib": self.rss_after_load_kib,
+            "server_peak_memory_kib": self.peak_memory_kib,
+            "operations": operations,
+        })
+    }
+
+    /// Why the run failed, if it did: an operation with errors, or with no
+    /// successful request.
+    pub fn failures(&self) -> Vec<String> {
+        let mut failures = Vec::new();
+        for o in &self.outcomes {
+            if o.errors > 0 {
+                failures.push(format!(
+                    "{}: {} errors (first: {})",
+                    o.op.name(),
+                    o.errors,
+                    o.first_error.as_deref().unwrap_or("?")
+                ));
+            } else if o.ok == 0 {
+                failures.push(format!("{}: no successful request", o.op.name()));
+            }
+        }
+        failures
+    }
+}
