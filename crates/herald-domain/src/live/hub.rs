@@ -370,3 +370,116 @@ fn rand_epoch() -> u32 {
     let bytes = uuid::Uuid::new_v4().into_bytes();
     u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_store::sqlite::SqliteStore;
+
+    async fn hub() -> (Arc<HubShared>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+        (
+            Arc::new(HubShared::new(store, Arc::new(crate::SystemClock))),
+            dir,
+        )
+    }
+
+    fn deleted(hub: &HubShared, instance_seq: i64, users: Vec<i64>) {
+        hub.route(
+            instance_seq,
+            ChangeAudience::Users(users),
+            HubBody::Deleted {
+                notification_id: "n".into(),
+            },
+        );
+    }
+
+    fn replayed(subscription: &Subscription) -> Option<Vec<u64>> {
+        subscription
+            .replay
+            .as_ref()
+            .map(|events| events.iter().map(|event| event.seq).collect())
+    }
+
+    #[tokio::test]
+    async fn replay_gives_the_missed_events_of_the_user_only() {
+        let (hub, _dir) = hub().await;
+        deleted(&hub, 1, vec![7]); // 1
+        deleted(&hub, 1, vec![8]); // 2: another user
+        deleted(&hub, 2, vec![7]); // 3: another instance
+        hub.route(
+            1,
+            ChangeAudience::Instance,
+            HubBody::Deleted {
+                notification_id: "b".into(),
+            },
+        ); // 4: everyone in instance 1
+        let subscription = hub.subscribe(1, 7, Some(0));
+        assert_eq!(subscription.head, 4);
+        assert_eq!(replayed(&subscription), Some(vec![1, 4]));
+        assert_eq!(replayed(&hub.subscribe(1, 7, Some(1))), Some(vec![4]));
+        assert_eq!(replayed(&hub.subscribe(1, 7, Some(4))), Some(vec![]));
+        // An id from the future, or none: a snapshot.
+        assert_eq!(replayed(&hub.subscribe(1, 7, Some(5))), None);
+        assert_eq!(replayed(&hub.subscribe(1, 7, None)), None);
+    }
+
+    #[tokio::test]
+    async fn no_replay_reaches_past_the_window_or_a_gap() {
+        let (hub, _dir) = hub().await;
+        for _ in 0..REPLAY_WINDOW + 10 {
+            deleted(&hub, 1, vec![7]);
+        }
+        // Events 1..=10 have left the window.
+        assert_eq!(replayed(&hub.subscribe(1, 7, Some(5))), None);
+        assert_eq!(replayed(&hub.subscribe(1, 7, Some(9))), None);
+        assert!(replayed(&hub.subscribe(1, 7, Some(10))).is_some());
+
+        let before_gap = hub.head();
+        hub.refresh_all();
+        deleted(&hub, 1, vec![7]);
+        assert_eq!(replayed(&hub.subscribe(1, 7, Some(before_gap))), None);
+        assert_eq!(replayed(&hub.subscribe(1, 7, Some(before_gap - 1))), None);
+        assert_eq!(
+            replayed(&hub.subscribe(1, 7, Some(before_gap + 1))),
+            Some(vec![])
+        );
+    }
+
+    #[tokio::test]
+    async fn events_reach_only_the_streams_they_concern_and_closing_ends_routes() {
+        let (hub, _dir) = hub().await;
+        let mut mine = hub.subscribe(1, 7, None);
+        let mut other_tab = hub.subscribe(1, 7, None);
+        let mut theirs = hub.subscribe(1, 8, None);
+        deleted(&hub, 1, vec![7]);
+        assert_eq!(mine.events.try_recv().unwrap().seq, 1);
+        assert_eq!(other_tab.events.try_recv().unwrap().seq, 1);
+        assert!(theirs.events.try_recv().is_err());
+
+        // A dropped stream leaves no route behind; the others stay.
+        drop(other_tab);
+        assert_eq!(hub.routing().rooms[&1].users[&7].len(), 1);
+
+        hub.close(1, &ChangeAudience::Users(vec![7]));
+        assert!(mine.events.recv().await.is_none(), "the route was closed");
+        deleted(&hub, 1, vec![8]);
+        assert_eq!(theirs.events.try_recv().unwrap().seq, 2);
+        drop(theirs);
+        drop(mine);
+        assert!(hub.routing().rooms.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_cannot_keep_up_is_marked_lagged() {
+        let (hub, _dir) = hub().await;
+        let subscription = hub.subscribe(1, 7, None);
+        for _ in 0..STREAM_BACKLOG {
+            deleted(&hub, 1, vec![7]);
+        }
+        assert!(!subscription.lagged.load(Ordering::Acquire));
+        deleted(&hub, 1, vec![7]);
+        assert!(subscription.lagged.load(Ordering::Acquire));
+    }
+}
