@@ -56,19 +56,8 @@ enum Arrival {
 }
 
 async fn session(server: &Server, instance_id: &str, user_id: &str) -> String {
-    let raw = server
-        .send_signed(
-            &Signer::test(),
-            reqwest::Method::POST,
-            "/_herald/widget-sessions",
-            &[("content-type", "application/json")],
-            Some(
-                serde_json::json!({ "InstanceId": instance_id, "UserId": user_id })
-                    .to_string()
-                    .into_bytes(),
-            ),
-        )
-        .await;
+    let body = serde_json::json!({ "InstanceId": instance_id, "UserId": user_id });
+    let raw = create_widget_session(server, &Signer::test(), body).await;
     assert_eq!(raw.status, 200, "{}", raw.text());
     raw.json()["Token"].as_str().unwrap().to_string()
 }

@@ -106,8 +106,7 @@ impl ConnectService {
         let instance = self.instance(caller, &input.instance_id).await?;
         let user = self.user(&instance, &input.user_id).await?;
         let outcome = self
-            .store
-            .set_user_status(StatusWrite {
+            .write_status(StatusWrite {
                 instance_seq: instance.seq,
                 notification_id: input.notification_id.clone(),
                 user_seq: user.seq,
@@ -119,11 +118,7 @@ impl ConnectService {
             })
             .await?;
         match outcome {
-            StatusOutcome::Written => {
-                self.announce_status(instance.seq, &input.notification_id, user.seq, status)
-                    .await;
-                Ok(())
-            }
+            StatusOutcome::Written => Ok(()),
             StatusOutcome::NotFound => Err(not_found(format!(
                 "Notification {} was not found for user {}.",
                 input.notification_id, input.user_id
@@ -136,5 +131,18 @@ impl ConnectService {
                     .unwrap_or_default()
             ))),
         }
+    }
+
+    /// Stores a status and, once it is written, announces it to the live
+    /// streams.
+    pub(super) async fn write_status(&self, write: StatusWrite) -> ConnectResult<StatusOutcome> {
+        let (instance_seq, user_seq, status) = (write.instance_seq, write.user_seq, write.status);
+        let notification_id = write.notification_id.clone();
+        let outcome = self.store.set_user_status(write).await?;
+        if outcome == StatusOutcome::Written {
+            self.announce_status(instance_seq, &notification_id, user_seq, status)
+                .await;
+        }
+        Ok(outcome)
     }
 }

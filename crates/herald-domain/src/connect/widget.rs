@@ -2,11 +2,11 @@
 //! what that token lets its bearer do (read the user's notifications, set
 //! the user's statuses).
 
-use herald_store::{UserListCursor, UserStatus};
+use herald_store::{StatusOutcome, StatusWrite, UserListCursor, UserStatus};
 use jiff::{SignedDuration, Timestamp};
 
+use super::ConnectService;
 use super::validate::{invalid, required};
-use super::{ConnectService, StatusUpdateInput};
 use crate::access::{ConnectAccess, Role};
 use crate::error::ConnectResult;
 use crate::live::{StreamSubject, TokenRefusal, WidgetGrant};
@@ -135,23 +135,22 @@ impl ConnectService {
             let full = page.len() == 100;
             looked_at += page.len();
             for item in page.iter().filter(|item| item.status == UserStatus::Unread) {
-                let written = self
-                    .update_user_notification_status(
-                        &access.caller,
-                        StatusUpdateInput {
-                            instance_id: grant.instance_id.clone(),
-                            user_id: grant.user_id.clone(),
-                            notification_id: item.notification.id.clone(),
-                            status: Some(UserStatus::Read.as_str().to_owned()),
-                            ..StatusUpdateInput::default()
-                        },
-                    )
-                    .await;
-                match written {
-                    Ok(()) => updated += 1,
-                    // Expired or deleted meanwhile: nothing left to mark.
-                    Err(crate::ConnectError::ResourceNotFound(_)) => {}
-                    Err(error) => return Err(error),
+                let now = self.clock.now();
+                let outcome = self
+                    .write_status(StatusWrite {
+                        instance_seq: instance.seq,
+                        notification_id: item.notification.id.clone(),
+                        user_seq: user.seq,
+                        status: UserStatus::Read,
+                        now,
+                        not_older_than: None,
+                        modified_at: now,
+                        modified_region: self.region.clone(),
+                    })
+                    .await?;
+                // NotFound: expired or deleted meanwhile, nothing to mark.
+                if outcome == StatusOutcome::Written {
+                    updated += 1;
                 }
             }
             if !full {

@@ -337,13 +337,17 @@ impl HubShared {
                     Some(status) => HubBody::Status {
                         notification_id: change.notification_id.clone(),
                         status,
-                        notification: self
-                            .store
-                            .get_notification(change.instance_seq, &change.notification_id)
-                            .await
-                            .ok()
-                            .flatten()
-                            .map(for_streams),
+                        // Only a shown status can bring an item back.
+                        notification: if status == UserStatus::Hidden {
+                            None
+                        } else {
+                            self.store
+                                .get_notification(change.instance_seq, &change.notification_id)
+                                .await
+                                .ok()
+                                .flatten()
+                                .map(for_streams)
+                        },
                     },
                     None => {
                         tracing::warn!(status, "an announced status is unknown; ignored");

@@ -132,3 +132,69 @@ pub(crate) fn event_id(epoch: &str, seq: u64) -> String {
 pub(crate) async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = stop.wait_for(|stopped| *stopped).await.map(|_| ());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_store::feed::{Change, ChangeAudience, ChangeKind, LocalFeed};
+    use herald_store::sqlite::SqliteStore;
+    use std::time::Duration;
+
+    fn seq_of(id: &str) -> u64 {
+        id.rsplit('-').next().unwrap().parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_falls_behind_gets_a_snapshot_and_nothing_older_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+        let feed = Arc::new(LocalFeed::new());
+        let hub = LiveHub::start(store, feed.clone(), Arc::new(crate::SystemClock));
+        let subject = StreamSubject {
+            instance_seq: 1,
+            user_seq: 7,
+        };
+        let mut stream = hub.open(
+            subject,
+            None,
+            jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1),
+        );
+        let first = tokio::time::timeout(Duration::from_secs(5), stream.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(first, LiveEvent::Snapshot { .. }), "{first:?}");
+
+        // Far more than the stream's backlog, while the client reads nothing.
+        for i in 0..1000 {
+            let change = Change {
+                instance_seq: 1,
+                notification_id: format!("n{i}"),
+                kind: ChangeKind::Deleted,
+                audience: ChangeAudience::Users(vec![7]),
+            };
+            feed.publish(&change).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+
+        let mut snapshot_at = None;
+        while let Ok(Some(event)) =
+            tokio::time::timeout(Duration::from_millis(500), stream.recv()).await
+        {
+            match event {
+                LiveEvent::Snapshot { id, .. } => snapshot_at = Some(seq_of(&id)),
+                LiveEvent::Change { id, .. } => {
+                    if let Some(at) = snapshot_at {
+                        assert!(
+                            seq_of(&id) > at,
+                            "event {id} is older than the snapshot at {at}"
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(snapshot_at, Some(1000), "the lagging stream was refreshed");
+        hub.stop();
+    }
+}

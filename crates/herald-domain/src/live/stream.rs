@@ -230,13 +230,12 @@ impl Stream {
         }
     }
 
+    /// The missed events (all older than the subscription's head, which
+    /// `last_seq` already is), then a count.
     async fn replay(&mut self, missed: Vec<Arc<HubEvent>>) -> Result<(), Ended> {
-        let seq = self.last_seq;
         for event in missed {
             self.apply(event).await?;
         }
-        // Replayed events are older than the subscription's head.
-        self.last_seq = self.last_seq.max(seq);
         self.count_stale = true;
         Ok(())
     }

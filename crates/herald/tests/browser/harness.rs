@@ -321,16 +321,7 @@ impl Fixture {
     /// A widget session for the user, made with the admin key.
     pub async fn session(&self) -> Session {
         let body = json!({ "InstanceId": self.instance.id, "UserId": self.user.id });
-        let raw = self
-            .server
-            .send_signed(
-                &Signer::test(),
-                reqwest::Method::POST,
-                "/_herald/widget-sessions",
-                &[("content-type", "application/json")],
-                Some(body.to_string().into_bytes()),
-            )
-            .await;
+        let raw = create_widget_session(&self.server, &Signer::test(), body).await;
         let out = raw.assert_ok();
         let token = out["Token"].as_str().expect("Token").to_string();
         let widget_url = out["WidgetUrl"].as_str().expect("WidgetUrl").to_string();

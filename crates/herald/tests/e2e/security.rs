@@ -30,22 +30,6 @@ async fn instance_ids(client: &Client) -> Vec<String> {
     )
 }
 
-async fn status_of(
-    client: &Client,
-    instance_id: &str,
-    user_id: &str,
-    notification_id: &str,
-) -> NotificationStatus {
-    list_user_notifications_all(client, instance_id, user_id)
-        .await
-        .into_iter()
-        .find(|n| n.notification_id() == Some(notification_id))
-        .unwrap_or_else(|| panic!("{notification_id} not listed for {user_id}"))
-        .notification_status()
-        .cloned()
-        .expect("NotificationStatus")
-}
-
 async fn tags_of(client: &Client, arn: &str) -> HashMap<String, String> {
     ok(client
         .list_tags_for_resource()

@@ -4,7 +4,7 @@ use crate::common::*;
 use aws_sdk_connect::Client;
 use aws_sdk_connect::types::{
     ConfigurableNotificationPriority, LocaleCode, NotificationPriority, NotificationSource,
-    NotificationStatus, UserNotificationSummary,
+    NotificationStatus,
 };
 
 async fn create_with_priority(
@@ -24,46 +24,6 @@ async fn create_with_priority(
         .await)
     .notification_id()
     .to_string()
-}
-
-async fn set_status(
-    client: &Client,
-    instance_id: &str,
-    user_id: &str,
-    notification_id: &str,
-    status: NotificationStatus,
-) {
-    ok(client
-        .update_user_notification_status()
-        .instance_id(instance_id)
-        .user_id(user_id)
-        .notification_id(notification_id)
-        .status(status)
-        .send()
-        .await);
-}
-
-async fn status_of(
-    client: &Client,
-    instance_id: &str,
-    user_id: &str,
-    notification_id: &str,
-) -> NotificationStatus {
-    let all = list_user_notifications_all(client, instance_id, user_id).await;
-    let found: Vec<&UserNotificationSummary> = all
-        .iter()
-        .filter(|n| n.notification_id() == Some(notification_id))
-        .collect();
-    assert_eq!(
-        found.len(),
-        1,
-        "notification {notification_id} listed {} times",
-        found.len()
-    );
-    found[0]
-        .notification_status()
-        .cloned()
-        .expect("NotificationStatus")
 }
 
 #[tokio::test(flavor = "multi_thread")]

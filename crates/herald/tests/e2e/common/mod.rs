@@ -686,6 +686,66 @@ pub async fn notify(
     }
 }
 
+/// UpdateUserNotificationStatus, which must succeed.
+pub async fn set_status(
+    client: &Client,
+    instance_id: &str,
+    user_id: &str,
+    notification_id: &str,
+    status: aws_sdk_connect::types::NotificationStatus,
+) {
+    ok(client
+        .update_user_notification_status()
+        .instance_id(instance_id)
+        .user_id(user_id)
+        .notification_id(notification_id)
+        .status(status)
+        .send()
+        .await);
+}
+
+/// The user's status for the notification, which the user's listing must
+/// hold exactly once.
+pub async fn status_of(
+    client: &Client,
+    instance_id: &str,
+    user_id: &str,
+    notification_id: &str,
+) -> aws_sdk_connect::types::NotificationStatus {
+    let all = list_user_notifications_all(client, instance_id, user_id).await;
+    let found: Vec<_> = all
+        .iter()
+        .filter(|n| n.notification_id() == Some(notification_id))
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "notification {notification_id} listed {} times for {user_id}",
+        found.len()
+    );
+    found[0]
+        .notification_status()
+        .cloned()
+        .expect("NotificationStatus")
+}
+
+/// `POST /_herald/widget-sessions` with `body`, signed by `signer`.
+pub async fn create_widget_session(
+    server: &Server,
+    signer: &Signer,
+    body: serde_json::Value,
+) -> Raw {
+    server
+        .send_signed(
+            signer,
+            reqwest::Method::POST,
+            "/_herald/widget-sessions",
+            &[("content-type", "application/json")],
+            Some(body.to_string().into_bytes()),
+        )
+        .await
+}
+
 // ---------------------------------------------------------------------------
 // Listings (every page)
 

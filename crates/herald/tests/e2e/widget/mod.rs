@@ -7,29 +7,15 @@ pub mod sse;
 
 use std::time::Duration;
 
-use aws_sdk_connect::Client;
 use aws_sdk_connect::types::{ConfigurableNotificationPriority, LocaleCode, NotificationStatus};
 use serde_json::{Value, json};
 
 use crate::common::*;
 use sse::{EventStream, SseEvent};
 
-/// `POST /_herald/widget-sessions` signed by `signer`.
-async fn create_session(server: &Server, signer: &Signer, body: Value) -> Raw {
-    server
-        .send_signed(
-            signer,
-            reqwest::Method::POST,
-            "/_herald/widget-sessions",
-            &[("content-type", "application/json")],
-            Some(body.to_string().into_bytes()),
-        )
-        .await
-}
-
 /// A widget token for the user, from the admin key.
 pub async fn token(server: &Server, instance_id: &str, user_id: &str) -> String {
-    let raw = create_session(
+    let raw = create_widget_session(
         server,
         &Signer::test(),
         json!({ "InstanceId": instance_id, "UserId": user_id }),
@@ -37,33 +23,6 @@ pub async fn token(server: &Server, instance_id: &str, user_id: &str) -> String 
     .await;
     assert_eq!(raw.status, 200, "{}", raw.text());
     raw.json()["Token"].as_str().expect("Token").to_string()
-}
-
-async fn status_of(
-    client: &Client,
-    instance_id: &str,
-    user_id: &str,
-    id: &str,
-) -> NotificationStatus {
-    list_user_notifications_all(client, instance_id, user_id)
-        .await
-        .into_iter()
-        .find(|n| n.notification_id() == Some(id))
-        .unwrap_or_else(|| panic!("{id} not listed for {user_id}"))
-        .notification_status()
-        .cloned()
-        .expect("NotificationStatus")
-}
-
-async fn set_status(client: &Client, inst: &str, user: &str, id: &str, status: NotificationStatus) {
-    ok(client
-        .update_user_notification_status()
-        .instance_id(inst)
-        .user_id(user)
-        .notification_id(id)
-        .status(status)
-        .send()
-        .await);
 }
 
 /// A widget write with `Authorization: Bearer token`.
@@ -120,7 +79,7 @@ async fn a_widget_session_is_a_short_lived_token_and_a_url() {
     let inst = create_instance(&c).await;
     let user = create_user(&c, &inst.id, "agent").await;
     let before = jiff::Timestamp::now().as_second() as f64;
-    let raw = create_session(
+    let raw = create_widget_session(
         &server,
         &Signer::test(),
         json!({ "InstanceId": inst.id, "UserId": user.id }),
@@ -144,7 +103,7 @@ async fn a_widget_session_is_a_short_lived_token_and_a_url() {
     let pc = behind_a_proxy.client();
     let pinst = create_instance(&pc).await;
     let puser = create_user(&pc, &pinst.id, "agent").await;
-    let proxied = create_session(
+    let proxied = create_widget_session(
         &behind_a_proxy,
         &Signer::test(),
         json!({ "InstanceId": pinst.id, "UserId": puser.id }),
@@ -159,7 +118,7 @@ async fn a_widget_session_is_a_short_lived_token_and_a_url() {
         )
     );
 
-    let short = create_session(
+    let short = create_widget_session(
         &server,
         &Signer::test(),
         json!({ "InstanceId": inst.id, "UserId": user.id, "DurationSeconds": 120 }),
@@ -222,21 +181,21 @@ async fn widget_sessions_refuse_bad_input_and_other_users_keys() {
         ),
     ];
     for (body, status, kind, named) in cases {
-        let raw = create_session(&server, &a, body.clone()).await;
+        let raw = create_widget_session(&server, &a, body.clone()).await;
         assert_eq!(raw.status, status, "{body}: {}", raw.text());
         assert_eq!(raw.error_type.as_deref(), Some(kind), "{body}");
         assert!(raw.text().contains(named), "{body}: {}", raw.text());
     }
 
     // A user's own key may open that user's widget, no one else's.
-    let own = create_session(
+    let own = create_widget_session(
         &server,
         &agent.signer(),
         json!({ "InstanceId": inst.id, "UserId": alice.id }),
     )
     .await;
     assert_eq!(own.status, 200, "{}", own.text());
-    let other = create_session(
+    let other = create_widget_session(
         &server,
         &agent.signer(),
         json!({ "InstanceId": inst.id, "UserId": bob.id }),
@@ -879,7 +838,7 @@ async fn a_stream_ends_when_its_token_expires() {
     let c = server.client();
     let inst = create_instance(&c).await;
     let me = create_user(&c, &inst.id, "me").await;
-    let raw = create_session(
+    let raw = create_widget_session(
         &server,
         &Signer::test(),
         json!({ "InstanceId": inst.id, "UserId": me.id, "DurationSeconds": 60 }),
@@ -895,4 +854,26 @@ async fn a_stream_ends_when_its_token_expires() {
     let again = sse::request(&server, &token, None).await;
     assert_eq!(again.status(), 401);
     assert!(again.text().await.unwrap().contains("expired"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_public_url_that_is_not_http_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let run = tokio::task::block_in_place(|| {
+        run_herald(
+            &[
+                "--listen",
+                "127.0.0.1:0",
+                "--data-dir",
+                data_dir.to_str().unwrap(),
+                "--public-url",
+                "herald.example.com",
+            ],
+            Duration::from_secs(30),
+        )
+    });
+    assert!(!run.succeeded(), "started with a bad --public-url");
+    assert!(run.stderr.contains("--public-url"), "{}", run.stderr);
+    assert!(!data_dir.exists(), "a refusal leaves no trace");
 }
