@@ -39,6 +39,10 @@ pub struct Args {
     /// Requests in flight while driving an operation.
     #[arg(long, default_value_t = 32)]
     pub concurrency: usize,
+    /// Only these operations (keys as in the JSON report, comma-separated);
+    /// the ceiling is always measured.
+    #[arg(long, value_delimiter = ',')]
+    pub ops: Vec<String>,
     /// Also write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -62,6 +66,13 @@ impl Args {
         self
     }
 
+    /// Whether `op` is to be driven in this run.
+    pub fn selected(&self, op: crate::drive::Op) -> bool {
+        op == crate::drive::Op::Health
+            || self.ops.is_empty()
+            || self.ops.iter().any(|k| k == op.key())
+    }
+
     pub fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(self.instances >= 1, "--instances must be at least 1");
         anyhow::ensure!(
@@ -83,6 +94,13 @@ impl Args {
             self.read + self.hidden <= 1.0,
             "--read + --hidden must be at most 1"
         );
+        for key in &self.ops {
+            anyhow::ensure!(
+                crate::drive::Op::ALL.iter().any(|op| op.key() == key),
+                "--ops: unknown operation {key:?} (one of: {})",
+                crate::drive::Op::ALL.map(|op| op.key()).join(", ")
+            );
+        }
         anyhow::ensure!(self.seconds > 0.0, "--seconds must be positive");
         anyhow::ensure!(self.concurrency >= 1, "--concurrency must be at least 1");
         anyhow::ensure!(

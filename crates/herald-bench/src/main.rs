@@ -88,7 +88,7 @@ async fn bench(server: &Server, args: &cli::Args, started: String) -> anyhow::Re
     eprintln!("loaded in {load_seconds:.1} s");
 
     let mut outcomes = Vec::new();
-    for op in Op::ALL {
+    for op in Op::ALL.into_iter().filter(|&op| args.selected(op)) {
         let outcome = drive::drive(&client, &data, op, args.seconds, args.concurrency).await?;
         eprintln!(
             "{}: {:.0}/s, p50 {:?}, {} errors",

@@ -8,6 +8,8 @@ mod chime;
 mod housekeeping;
 mod instances;
 mod notifications;
+#[cfg(test)]
+mod plans;
 mod search;
 mod tags;
 mod user_view;

@@ -23,43 +23,8 @@ impl SqliteStore {
         after: Option<UserListCursor>,
         limit: u32,
     ) -> StoreResult<Vec<UserNotification>> {
-        let limit = i64::from(limit);
-        let mut qb = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {NOTIFICATION_COLUMNS}, us.status AS status FROM ( \
-             SELECT * FROM (SELECT r.notification_seq AS seq, r.urgency AS urgency, \
-             r.created_at AS created_at FROM notification_recipients r WHERE r.user_seq = "
-        ));
-        qb.push_bind(user_seq)
-            .push(" AND r.expires_at > ")
-            .push_bind(ms(now));
-        push_keyset(
-            &mut qb,
-            "r.urgency, r.created_at, r.notification_seq",
-            after,
-        );
-        qb.push(" ORDER BY r.urgency DESC, r.created_at DESC, r.notification_seq DESC LIMIT ")
-            .push_bind(limit);
-        // `broadcast = 1` literally, so the partial index applies.
-        qb.push(
-            ") UNION ALL SELECT * FROM (SELECT b.seq AS seq, b.urgency AS urgency, \
-             b.created_at AS created_at FROM notifications b WHERE b.instance_seq = ",
-        )
-        .push_bind(instance_seq)
-        .push(" AND b.broadcast = 1 AND b.expires_at > ")
-        .push_bind(ms(now));
-        push_keyset(&mut qb, "b.urgency, b.created_at, b.seq", after);
-        qb.push(" ORDER BY b.urgency DESC, b.created_at DESC, b.seq DESC LIMIT ")
-            .push_bind(limit);
-        qb.push(
-            ")) m JOIN notifications n ON n.seq = m.seq \
-             LEFT JOIN user_statuses us ON us.notification_seq = n.seq AND us.user_seq = ",
-        )
-        .push_bind(user_seq)
-        .push(" WHERE n.instance_seq = ")
-        .push_bind(instance_seq)
-        .push(" ORDER BY m.urgency DESC, m.created_at DESC, m.seq DESC LIMIT ")
-        .push_bind(limit);
-
+        let mut qb = QueryBuilder::<Sqlite>::new("");
+        push_user_listing(&mut qb, instance_seq, user_seq, now, after, limit);
         let found = qb.build().fetch_all(&self.readers).await.map_err(db_err)?;
         rows::all(&found, rows::user_notification)
     }
@@ -156,6 +121,53 @@ impl SqliteStore {
         tx.commit().await.map_err(db_err)?;
         Ok(StatusOutcome::Written)
     }
+}
+
+/// The listing's SQL, pushed onto `qb` (so that the plan test can put
+/// `EXPLAIN QUERY PLAN` in front of exactly this query).
+pub(super) fn push_user_listing(
+    qb: &mut QueryBuilder<'_, Sqlite>,
+    instance_seq: i64,
+    user_seq: i64,
+    now: Timestamp,
+    after: Option<UserListCursor>,
+    limit: u32,
+) {
+    let limit = i64::from(limit);
+    qb.push(format!(
+        "SELECT {NOTIFICATION_COLUMNS}, us.status AS status FROM ( \
+             SELECT * FROM (SELECT r.notification_seq AS seq, r.urgency AS urgency, \
+             r.created_at AS created_at FROM notification_recipients r WHERE r.user_seq = "
+    ));
+    qb.push_bind(user_seq)
+        .push(" AND r.expires_at > ")
+        .push_bind(ms(now));
+    push_keyset(qb, "r.urgency, r.created_at, r.notification_seq", after);
+    qb.push(" ORDER BY r.urgency DESC, r.created_at DESC, r.notification_seq DESC LIMIT ")
+        .push_bind(limit);
+    // `broadcast = 1` literally, so the partial index applies.
+    qb.push(
+        ") UNION ALL SELECT * FROM (SELECT b.seq AS seq, b.urgency AS urgency, \
+             b.created_at AS created_at FROM notifications b WHERE b.instance_seq = ",
+    )
+    .push_bind(instance_seq)
+    .push(" AND b.broadcast = 1 AND b.expires_at > ")
+    .push_bind(ms(now));
+    push_keyset(qb, "b.urgency, b.created_at, b.seq", after);
+    qb.push(" ORDER BY b.urgency DESC, b.created_at DESC, b.seq DESC LIMIT ")
+        .push_bind(limit);
+    // CROSS JOIN fixes the join order (SQLite's documented way): with
+    // a bound LIMIT the planner would otherwise drive the join from the
+    // instance's whole `notifications` range, probing `m`.
+    qb.push(
+        ")) m CROSS JOIN notifications n ON n.seq = m.seq \
+             LEFT JOIN user_statuses us ON us.notification_seq = n.seq AND us.user_seq = ",
+    )
+    .push_bind(user_seq)
+    .push(" WHERE n.instance_seq = ")
+    .push_bind(instance_seq)
+    .push(" ORDER BY m.urgency DESC, m.created_at DESC, m.seq DESC LIMIT ")
+    .push_bind(limit);
 }
 
 /// `AND (columns) < (cursor)`: strictly after the cursor in the

@@ -1,0 +1,62 @@
+//! The Connect queries whose cost must not follow the store's size,
+//! checked with `EXPLAIN QUERY PLAN` on SQLite's own planner (the Chime
+//! ones are in `chime/plans.rs`). Here rather than in `tests/` because the
+//! SQL is private.
+
+use jiff::Timestamp;
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::SqliteStore;
+use super::user_view::push_user_listing;
+use crate::UserListCursor;
+
+async fn plan(store: &SqliteStore, mut qb: QueryBuilder<'_, Sqlite>) -> Vec<String> {
+    let rows: Vec<(i64, i64, i64, String)> = qb
+        .build_query_as()
+        .fetch_all(&store.readers)
+        .await
+        .expect("explain");
+    rows.into_iter().map(|(_, _, _, detail)| detail).collect()
+}
+
+#[tokio::test]
+async fn user_listing_is_driven_by_its_two_ranges() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path()).await.expect("open");
+    let cursor = UserListCursor {
+        urgency: 1,
+        created_ms: 1,
+        seq: 1,
+    };
+    for after in [None, Some(cursor)] {
+        let mut qb = QueryBuilder::new("EXPLAIN QUERY PLAN ");
+        push_user_listing(&mut qb, 1, 1, Timestamp::UNIX_EPOCH, after, 51);
+        let lines = plan(&store, qb).await;
+        // Each notification of the page is one rowid lookup; walking the
+        // instance's notifications (any index of theirs) would cost what
+        // the instance holds.
+        assert!(
+            lines
+                .iter()
+                .any(|l| l == "SEARCH n USING INTEGER PRIMARY KEY (rowid=?)"),
+            "{lines:#?}"
+        );
+        for line in &lines {
+            assert!(
+                !line.contains("notifications_by_instance")
+                    && !line.contains("AUTOMATIC")
+                    && !(line.starts_with("SCAN")
+                        && !line.starts_with("SCAN (subquery")
+                        && line != "SCAN m"),
+                "the listing walks more than its page: {lines:#?}"
+            );
+        }
+        assert!(
+            lines.iter().any(|l| l.contains("recipients_by_user_order"))
+                && lines
+                    .iter()
+                    .any(|l| l.contains("notifications_broadcast_by_urgency")),
+            "{lines:#?}"
+        );
+    }
+}
