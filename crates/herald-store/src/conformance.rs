@@ -44,7 +44,7 @@ pub use notifications::{
     client_token_seen, concurrent_client_tokens, content_update, create_direct_and_broadcast,
     delete_notification_cascades, expired_are_hidden, id_taken, list_order_and_paging, tags_update,
 };
-pub use reference::search_matches_reference;
+pub use reference::{search_large_instance_matches_reference, search_matches_reference};
 pub use search::{
     search_fields_and_comparisons, search_nested, search_tag_filters, search_totals_and_paging,
 };
@@ -100,6 +100,7 @@ macro_rules! __connect_conformance {
             search_tag_filters,
             search_totals_and_paging,
             search_matches_reference,
+            search_large_instance_matches_reference,
             sweep_expired,
             forget_client_tokens,
         );

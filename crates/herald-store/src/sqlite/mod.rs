@@ -11,6 +11,7 @@ mod notifications;
 #[cfg(test)]
 mod plans;
 mod search;
+mod search_probe;
 mod tags;
 mod user_view;
 mod users;

@@ -2,6 +2,10 @@
 //! with INTERSECT/UNION over indexed lookups; the page and the total are
 //! read from that set in one snapshot, so both cost what the set costs.
 //!
+//! In an instance of more than `PROBE_WINDOW` notifications, a page that
+//! its newest rows fill is found by walking them instead
+//! (`search_probe.rs`), and the total is then estimated.
+//!
 //! Every value is a bound parameter; only fixed SQL text is pushed.
 
 use jiff::Timestamp;
@@ -9,6 +13,7 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use super::SqliteStore;
 use super::notifications::{FIELD_CONTENT, FIELD_ID, push_created_keyset};
+use super::search_probe::PROBE_WINDOW;
 use crate::db_error::db_err;
 use crate::rows::{self, NOTIFICATION_COLUMNS, ms};
 use crate::search_text::prefix_successor;
@@ -30,6 +35,17 @@ impl SqliteStore {
         after: Option<CreatedCursor>,
         limit: u32,
     ) -> StoreResult<SearchPage> {
+        // A large instance is walked newest first (`search_probe`); only
+        // when its newest rows do not fill the page is the match set built.
+        let size = self.instance_size(instance_seq).await?;
+        if size > PROBE_WINDOW
+            && let Some(page) = self
+                .probe_search(instance_seq, query, now, after, limit, size)
+                .await?
+        {
+            return Ok(page);
+        }
+
         let mut page = QueryBuilder::<Sqlite>::new(format!("SELECT {NOTIFICATION_COLUMNS}"));
         push_matches(&mut page, instance_seq, query, now);
         push_created_keyset(&mut page, after);
