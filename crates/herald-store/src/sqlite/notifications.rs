@@ -8,7 +8,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::SqliteStore;
 use crate::db_error::db_err;
-use crate::rows::{self, NOTIFICATION_COLUMNS, ms, to_json};
+use crate::rows::{self, NOTIFICATION_COLUMNS, NOTIFICATION_FIELDS, ms, to_json};
 use crate::{
     Content, CreateOutcome, CreatedCursor, NewNotification, Notification, StoreError, StoreResult,
     Tags, fold_case,
@@ -51,30 +51,36 @@ impl SqliteStore {
                 });
             }
         }
-        if seq_of(&mut tx, new.instance_seq, &new.id).await?.is_some() {
-            return Ok(CreateOutcome::IdTaken);
-        }
-
-        let seq: i64 = sqlx::query_scalar(
+        // The id check, the insert and the read-back in one statement
+        // (each statement is a round trip to the writer's thread): a taken
+        // id inserts nothing and returns no row.
+        let sql = format!(
             "INSERT INTO notifications (instance_seq, id, arn, content, urgency, recipients, \
              broadcast, tags, created_at, expires_at, modified_at, modified_region) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-        )
-        .bind(new.instance_seq)
-        .bind(&new.id)
-        .bind(&new.arn)
-        .bind(to_json(&new.content)?)
-        .bind(new.priority.urgency())
-        .bind(to_json(&new.recipients)?)
-        .bind(new.broadcast)
-        .bind(to_json(&new.tags)?)
-        .bind(ms(new.created_at))
-        .bind(ms(new.expires_at))
-        .bind(ms(new.created_at))
-        .bind(&new.region)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (instance_seq, id) DO NOTHING RETURNING {NOTIFICATION_FIELDS}"
+        );
+        let inserted = sqlx::query(&sql)
+            .bind(new.instance_seq)
+            .bind(&new.id)
+            .bind(&new.arn)
+            .bind(to_json(&new.content)?)
+            .bind(new.priority.urgency())
+            .bind(to_json(&new.recipients)?)
+            .bind(new.broadcast)
+            .bind(to_json(&new.tags)?)
+            .bind(ms(new.created_at))
+            .bind(ms(new.expires_at))
+            .bind(ms(new.created_at))
+            .bind(&new.region)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let Some(inserted) = inserted else {
+            return Ok(CreateOutcome::IdTaken);
+        };
+        let created = rows::notification(&inserted)?;
+        let seq = created.seq;
 
         // A broadcast already reaches every user through the instance;
         // direct rows as well would list it twice.
@@ -83,15 +89,12 @@ impl SqliteStore {
             insert_recipients(&mut tx, seq, &new, &users).await?;
         }
         insert_tags(&mut tx, seq, new.instance_seq, &new.tags).await?;
-        insert_search_texts(&mut tx, seq, new.instance_seq, FIELD_ID, [new.id.as_str()]).await?;
-        insert_search_texts(
-            &mut tx,
-            seq,
-            new.instance_seq,
-            FIELD_CONTENT,
-            new.content.values().map(String::as_str),
-        )
-        .await?;
+        let texts = std::iter::once((FIELD_ID, new.id.as_str())).chain(
+            new.content
+                .values()
+                .map(|text| (FIELD_CONTENT, text.as_str())),
+        );
+        insert_search_texts(&mut tx, seq, new.instance_seq, texts).await?;
         if let Some(claim) = &new.client_token {
             sqlx::query(
                 "INSERT OR REPLACE INTO client_tokens (account_id, instance_seq, token, request_digest, \
@@ -109,8 +112,6 @@ impl SqliteStore {
             .map_err(db_err)?;
         }
 
-        // Read back so the caller gets exactly what later reads will return.
-        let created = by_seq(&mut tx, seq).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(CreateOutcome::Created(created))
     }
@@ -186,8 +187,7 @@ impl SqliteStore {
             &mut tx,
             seq,
             instance_seq,
-            FIELD_CONTENT,
-            content.values().map(String::as_str),
+            content.values().map(|text| (FIELD_CONTENT, text.as_str())),
         )
         .await?;
         let updated = by_seq(&mut tx, seq).await?;
@@ -294,21 +294,21 @@ pub(super) async fn insert_tags(
     Ok(())
 }
 
+/// `(field, text)` rows, in one statement.
 async fn insert_search_texts<'t>(
     conn: &mut SqliteConnection,
     seq: i64,
     instance_seq: i64,
-    field: &'static str,
-    texts: impl IntoIterator<Item = &'t str>,
+    texts: impl IntoIterator<Item = (&'static str, &'t str)>,
 ) -> StoreResult<()> {
-    let texts: Vec<&str> = texts.into_iter().collect();
+    let texts: Vec<(&str, &str)> = texts.into_iter().collect();
     if texts.is_empty() {
         return Ok(());
     }
     let mut qb = QueryBuilder::<Sqlite>::new(
         "INSERT INTO search_texts (notification_seq, instance_seq, field, text, folded) ",
     );
-    qb.push_values(texts, |mut row, text| {
+    qb.push_values(texts, |mut row, (field, text)| {
         row.push_bind(seq)
             .push_bind(instance_seq)
             .push_bind(field)

@@ -71,11 +71,14 @@ impl SqliteStore {
         write: StatusWrite,
     ) -> StoreResult<StatusOutcome> {
         let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
-        // One answer for missing, expired and not-addressed-to-this-user.
-        let seq: Option<i64> = sqlx::query_scalar(
-            "SELECT n.seq FROM notifications n WHERE n.instance_seq = ? AND n.id = ? \
-             AND n.expires_at > ? AND (n.broadcast = 1 OR EXISTS (SELECT 1 FROM \
-             notification_recipients r WHERE r.user_seq = ? AND r.notification_seq = n.seq))",
+        // One answer for missing, expired and not-addressed-to-this-user;
+        // the stored status's time comes along (one round trip, not two).
+        let found: Option<(i64, Option<i64>)> = sqlx::query_as(
+            "SELECT n.seq, (SELECT s.modified_at FROM user_statuses s WHERE s.user_seq = ?4 \
+             AND s.notification_seq = n.seq) FROM notifications n \
+             WHERE n.instance_seq = ?1 AND n.id = ?2 \
+             AND n.expires_at > ?3 AND (n.broadcast = 1 OR EXISTS (SELECT 1 FROM \
+             notification_recipients r WHERE r.user_seq = ?4 AND r.notification_seq = n.seq))",
         )
         .bind(write.instance_seq)
         .bind(&write.notification_id)
@@ -84,18 +87,9 @@ impl SqliteStore {
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_err)?;
-        let Some(seq) = seq else {
+        let Some((seq, stored)) = found else {
             return Ok(StatusOutcome::NotFound);
         };
-
-        let stored: Option<i64> = sqlx::query_scalar(
-            "SELECT modified_at FROM user_statuses WHERE user_seq = ? AND notification_seq = ?",
-        )
-        .bind(write.user_seq)
-        .bind(seq)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
         if let (Some(stored_ms), Some(limit)) = (stored, write.not_older_than)
             && stored_ms > ms(limit)
         {
