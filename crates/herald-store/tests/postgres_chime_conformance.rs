@@ -530,8 +530,8 @@ where
 // --- a large channel --------------------------------------------------------
 
 /// A 10,000-member channel, each member with an endpoint: the audience is
-/// one read, in membership order. (How fast: `cargo bench -p herald
-/// --bench push_decision`.)
+/// one read, in membership order. (How fast: `herald-bench` measures
+/// the push decision.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn push_audience_of_a_large_channel_is_one_read() {
     const MEMBERS: i64 = 10_000;

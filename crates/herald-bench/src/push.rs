@@ -1,32 +1,27 @@
-//! The push decision for a 10,000-member channel: reading the audience
-//! from the store (members, preferences, endpoints) and deciding who gets
-//! a push, as `SendChannelMessage` does before it writes the deliveries —
-//! cold (the audience read, as after a change to it) and warm (the
-//! channel's audience version read and the audience kept in memory, as
-//! for every other send).
+//! The Chime push decision for a large channel, in process on a store
+//! (SQLite in a temporary directory): reading the audience (members,
+//! preferences, endpoints) and deciding who gets a push, as
+//! `SendChannelMessage` does before it writes the deliveries — cold (the
+//! audience read, as after a change to it) and warm (the channel's audience
+//! version read and the audience kept in memory, as for every other send).
 //!
-//! Run with `cargo bench -p herald --bench push_decision`; with
-//! `HERALD_TEST_DATABASE_URL` set it measures PostgreSQL as well (on a
-//! scratch database of that server). Setting up the
-//! channel takes a while (every user and endpoint is its own durable
-//! write); the measured part is printed at the end. This is a benchmark,
-//! not a test: it asserts nothing about speed.
+//! In process rather than over HTTP: the decision is internal (a send's
+//! reply does not wait for pushes), so there is no request to time. Setting
+//! up the channel takes a while (every user and endpoint is its own durable
+//! write); only the decision is measured.
 
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use herald_domain::chime::push::{AudienceCache, PushContext, RuleCache, decide};
 use herald_store::chime::{
     Attributes, ChannelMode, ChannelPrivacy, DeliveryState, IdentitySnapshot, MembershipType,
     NewAppInstance, NewAppInstanceUser, NewChannel, NewEndpoint, PushNotification, PushPreference,
     PushType, RequestClaim,
 };
-use herald_store::postgres::scratch::{ScratchDatabase, TEST_DATABASE_URL_ENV, test_server_url};
-use herald_store::postgres::{PgOptions, PgStore};
-use herald_store::sqlite::SqliteStore;
 use herald_store::{ChimeStore, Store};
 use jiff::Timestamp;
 
-const MEMBERS: usize = 10_000;
 const ROUNDS: usize = 50;
 const APP_INSTANCE_ARN: &str = "arn:aws:chime:us-east-1:000000000000:app-instance/bench";
 
@@ -64,26 +59,42 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[index]
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = tempfile::tempdir()?;
-    let sqlite = SqliteStore::open(dir.path()).await?;
-    println!("== SQLite");
-    measure(&sqlite).await?;
-    match test_server_url() {
-        Some(server) => {
-            let database = ScratchDatabase::create(&server).await?;
-            let postgres = PgStore::connect(&PgOptions::new(database.url())).await?;
-            println!("== PostgreSQL ({server})");
-            measure(&postgres).await?;
+/// p50 and p99 of a sorted sample.
+#[derive(Debug, Clone, Copy)]
+pub struct Quantiles {
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+impl Quantiles {
+    fn of(sorted: &[Duration]) -> Quantiles {
+        Quantiles {
+            p50: percentile(sorted, 0.5),
+            p99: percentile(sorted, 0.99),
         }
-        None => println!("== PostgreSQL skipped: set {TEST_DATABASE_URL_ENV} to measure it too"),
     }
-    Ok(())
+}
+
+/// The decision's timings on one store.
+#[derive(Debug, Clone)]
+pub struct PushOutcome {
+    pub members: usize,
+    pub deliveries: usize,
+    pub rounds: usize,
+    pub setup_seconds: f64,
+    /// Reading the audience from the store.
+    pub read: Quantiles,
+    /// Deciding, the audience in hand.
+    pub decide: Quantiles,
+    /// Both: as after a change to the audience.
+    pub cold: Quantiles,
+    /// The channel's audience version read, the audience kept in memory: as
+    /// for every other send.
+    pub warm: Quantiles,
 }
 
 /// Sets up the channel on `store`, then measures the decision.
-async fn measure<S: Store + ChimeStore>(store: &S) -> Result<(), Box<dyn std::error::Error>> {
+pub async fn measure<S: Store + ChimeStore>(store: &S, members: usize) -> anyhow::Result<PushOutcome> {
     let now = Timestamp::now();
     let setup = Instant::now();
     let app = match store
@@ -101,10 +112,10 @@ async fn measure<S: Store + ChimeStore>(store: &S) -> Result<(), Box<dyn std::er
         .await?
     {
         herald_store::chime::Created::New(app) => app,
-        herald_store::chime::Created::Replayed { .. } => unreachable!("fresh store"),
+        herald_store::chime::Created::Replayed { .. } => anyhow::bail!("a fresh store replayed a claim"),
     };
-    let mut user_seqs = Vec::with_capacity(MEMBERS);
-    for i in 0..MEMBERS {
+    let mut user_seqs = Vec::with_capacity(members);
+    for i in 0..members {
         let created = store
             .create_app_instance_user(
                 NewAppInstanceUser {
@@ -119,7 +130,7 @@ async fn measure<S: Store + ChimeStore>(store: &S) -> Result<(), Box<dyn std::er
             )
             .await?;
         let herald_store::chime::Created::New(user) = created else {
-            unreachable!("fresh store")
+            anyhow::bail!("a fresh store replayed a claim")
         };
         store
             .register_endpoint(
@@ -165,7 +176,7 @@ async fn measure<S: Store + ChimeStore>(store: &S) -> Result<(), Box<dyn std::er
         .await?
     {
         herald_store::chime::Created::New(channel) => channel,
-        herald_store::chime::Created::Replayed { .. } => unreachable!("fresh store"),
+        herald_store::chime::Created::Replayed { .. } => anyhow::bail!("a fresh store replayed a claim"),
     };
     for chunk in user_seqs.chunks(1000) {
         store
@@ -179,10 +190,7 @@ async fn measure<S: Store + ChimeStore>(store: &S) -> Result<(), Box<dyn std::er
                 .await?;
         }
     }
-    println!(
-        "setup: {MEMBERS} members with endpoints and preferences in {:.1} s",
-        setup.elapsed().as_secs_f64()
-    );
+    let setup_seconds = setup.elapsed().as_secs_f64();
 
     let attributes = Attributes::from([
         ("mention".to_owned(), vec!["user-2".to_owned()]),
@@ -228,19 +236,23 @@ async fn measure<S: Store + ChimeStore>(store: &S) -> Result<(), Box<dyn std::er
         let current = store
             .get_channel(app.seq, "big")
             .await?
-            .ok_or("the channel is gone")?;
+            .context("the channel is gone")?;
         audiences.keep(&current, std::sync::Arc::new(audience));
         let start = Instant::now();
         let current = store
             .get_channel(app.seq, "big")
             .await?
-            .ok_or("the channel is gone")?;
+            .context("the channel is gone")?;
         let kept = audiences
             .current(&current)
-            .ok_or("the audience was not kept")?;
+            .context("the audience was not kept")?;
         let deliveries = decide(&kept.candidates, &context, &rules);
         warm_times.push(start.elapsed());
-        assert_eq!(deliveries.len(), pushes);
+        anyhow::ensure!(
+            deliveries.len() == pushes,
+            "warm and cold decisions differ: {} and {pushes} deliveries",
+            deliveries.len()
+        );
     }
     for times in [
         &mut read_times,
@@ -250,20 +262,15 @@ async fn measure<S: Store + ChimeStore>(store: &S) -> Result<(), Box<dyn std::er
     ] {
         times.sort();
     }
-    println!("push decision for {MEMBERS} members -> {pushes} deliveries, {ROUNDS} rounds:");
-    for (what, times) in [
-        ("read audience", &read_times),
-        ("decide", &decide_times),
-        ("total (cold)", &total_times),
-        ("total (warm)", &warm_times),
-    ] {
-        println!(
-            "  {what:<14} p50 {:>7.2} ms   p99 {:>7.2} ms   max {:>7.2} ms",
-            percentile(times, 0.5).as_secs_f64() * 1e3,
-            percentile(times, 0.99).as_secs_f64() * 1e3,
-            times[times.len() - 1].as_secs_f64() * 1e3,
-        );
-    }
     store.close().await;
-    Ok(())
+    Ok(PushOutcome {
+        members,
+        deliveries: pushes,
+        rounds: ROUNDS,
+        setup_seconds,
+        read: Quantiles::of(&read_times),
+        decide: Quantiles::of(&decide_times),
+        cold: Quantiles::of(&total_times),
+        warm: Quantiles::of(&warm_times),
+    })
 }
