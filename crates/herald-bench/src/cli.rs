@@ -43,6 +43,11 @@ pub struct Args {
     /// the ceiling is always measured.
     #[arg(long, value_delimiter = ',')]
     pub ops: Vec<String>,
+    /// The moto server executable (`moto_server`, from `pip install
+    /// 'moto[server]'`): when given, `ListInstances` is driven against
+    /// Herald and against a moto server started on a free local port.
+    #[arg(long)]
+    pub moto: Option<PathBuf>,
     /// Also write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -68,6 +73,9 @@ impl Args {
 
     /// Whether `op` is to be driven in this run.
     pub fn selected(&self, op: crate::drive::Op) -> bool {
+        if op.needs_moto() && self.moto.is_none() {
+            return false;
+        }
         op == crate::drive::Op::Health
             || self.ops.is_empty()
             || self.ops.iter().any(|k| k == op.key())
@@ -99,6 +107,13 @@ impl Args {
                 crate::drive::Op::ALL.iter().any(|op| op.key() == key),
                 "--ops: unknown operation {key:?} (one of: {})",
                 crate::drive::Op::ALL.map(|op| op.key()).join(", ")
+            );
+            anyhow::ensure!(
+                self.moto.is_some()
+                    || !crate::drive::Op::ALL
+                        .iter()
+                        .any(|op| op.key() == key && op.needs_moto()),
+                "--ops {key}: needs --moto PATH (the moto_server executable)"
             );
         }
         anyhow::ensure!(self.seconds > 0.0, "--seconds must be positive");

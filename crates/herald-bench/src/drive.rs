@@ -19,18 +19,25 @@ pub enum Op {
     DescribeNotification,
     SearchNotifications,
     CreateNotification,
+    CreateNotificationInstanceWide,
+    ListInstances,
+    ListInstancesMoto,
 }
 
 impl Op {
     /// In the order they are driven: the writes that grow the store last,
-    /// so that the reads see the data set as loaded.
-    pub const ALL: [Op; 6] = [
+    /// so that the reads see the data set as loaded; `ListInstances` (on
+    /// Herald, then on the moto server) only with `--moto`, after them.
+    pub const ALL: [Op; 9] = [
         Op::Health,
         Op::ListUserNotifications,
         Op::UpdateUserNotificationStatus,
         Op::DescribeNotification,
         Op::SearchNotifications,
         Op::CreateNotification,
+        Op::CreateNotificationInstanceWide,
+        Op::ListInstances,
+        Op::ListInstancesMoto,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,7 +48,15 @@ impl Op {
             Op::DescribeNotification => "DescribeNotification",
             Op::SearchNotifications => "SearchNotifications (Content CONTAINS)",
             Op::CreateNotification => "CreateNotification (one recipient)",
+            Op::CreateNotificationInstanceWide => "CreateNotification (instance-wide)",
+            Op::ListInstances => "ListInstances (Herald)",
+            Op::ListInstancesMoto => "ListInstances (moto server)",
         }
+    }
+
+    /// Whether this operation needs the moto server (`--moto`).
+    pub fn needs_moto(self) -> bool {
+        matches!(self, Op::ListInstances | Op::ListInstancesMoto)
     }
 
     pub fn key(self) -> &'static str {
@@ -52,6 +67,9 @@ impl Op {
             Op::DescribeNotification => "describe_notification",
             Op::SearchNotifications => "search_notifications",
             Op::CreateNotification => "create_notification",
+            Op::CreateNotificationInstanceWide => "create_notification_instance_wide",
+            Op::ListInstances => "list_instances",
+            Op::ListInstancesMoto => "list_instances_moto",
         }
     }
 }
@@ -221,6 +239,19 @@ async fn request(
             let body = notification_body(index, &user.arn, false);
             let path = format!("/notifications/{instance}");
             client.signed(Method::PUT, &path, Some(&body)).await
+        }
+        Op::CreateNotificationInstanceWide => {
+            let instance = &data.instances[rng.below(data.instances.len())];
+            let index = data.notifications.len() + counter.fetch_add(1, Ordering::Relaxed) as usize;
+            let body = notification_body(index, &instance.arn, true);
+            let path = format!("/notifications/{}", instance.id);
+            client.signed(Method::PUT, &path, Some(&body)).await
+        }
+        // The same request to either server: `client` says which.
+        Op::ListInstances | Op::ListInstancesMoto => {
+            client
+                .signed(Method::GET, crate::peer::LIST_INSTANCES_PATH, None)
+                .await
         }
     }
 }

@@ -8,6 +8,7 @@ mod cli;
 mod client;
 mod drive;
 mod load;
+mod peer;
 mod pool;
 mod report;
 mod rng;
@@ -22,6 +23,7 @@ use clap::Parser;
 
 use crate::client::Client;
 use crate::drive::Op;
+use crate::peer::Moto;
 use crate::server::Server;
 
 #[tokio::main]
@@ -49,13 +51,34 @@ async fn run() -> anyhow::Result<bool> {
         .to_string();
     let server = Server::start(&binary).await?;
     eprintln!("herald {} at {}", binary.display(), server.endpoint());
-    let result = bench(&server, &args, started).await;
+    let moto = match &args.moto {
+        Some(path) => match Moto::start(path).await {
+            Ok(moto) => {
+                eprintln!("moto server {} at {}", path.display(), moto.endpoint());
+                Some(moto)
+            }
+            Err(e) => {
+                let _ = server.stop().await;
+                return Err(e);
+            }
+        },
+        None => None,
+    };
+    let result = bench(&server, moto.as_ref(), &args, started).await;
     if result.is_err() {
         eprintln!("--- server log ---\n{}", server.recent_log());
+        if let Some(moto) = &moto {
+            eprintln!("--- moto log ---\n{}", moto.recent_log());
+        }
     }
+    let moto_stopped = match moto {
+        Some(moto) => moto.stop().await,
+        None => Ok(()),
+    };
     let stopped = server.stop().await;
     let run = result?;
     stopped?;
+    moto_stopped?;
 
     println!("{}", run.markdown());
     if let Some(path) = &args.json {
@@ -69,9 +92,20 @@ async fn run() -> anyhow::Result<bool> {
     Ok(failures.is_empty())
 }
 
-async fn bench(server: &Server, args: &cli::Args, started: String) -> anyhow::Result<report::Run> {
+async fn bench(
+    server: &Server,
+    moto: Option<&Moto>,
+    args: &cli::Args,
+    started: String,
+) -> anyhow::Result<report::Run> {
     let connections = args.concurrency.max(args.load_concurrency);
     let client = Client::new(&server.endpoint(), connections)?;
+    // The same client settings and key for the peer.
+    let moto_client = match moto {
+        Some(moto) => Some(Client::new(&moto.endpoint(), connections)?),
+        None => None,
+    };
+    let mut listed_instances = None;
 
     let load_start = Instant::now();
     eprintln!(
@@ -89,7 +123,18 @@ async fn bench(server: &Server, args: &cli::Args, started: String) -> anyhow::Re
 
     let mut outcomes = Vec::new();
     for op in Op::ALL.into_iter().filter(|&op| args.selected(op)) {
-        let outcome = drive::drive(&client, &data, op, args.seconds, args.concurrency).await?;
+        let mut target = &client;
+        if op.needs_moto() {
+            let moto_client = moto_client.as_ref().context("--moto is required")?;
+            if listed_instances.is_none() {
+                listed_instances =
+                    Some(prepare_list_instances(&client, moto_client, &data, args).await?);
+            }
+            if op == Op::ListInstancesMoto {
+                target = moto_client;
+            }
+        }
+        let outcome = drive::drive(target, &data, op, args.seconds, args.concurrency).await?;
         eprintln!(
             "{}: {:.0}/s, p50 {:?}, {} errors",
             op.name(),
@@ -111,8 +156,54 @@ async fn bench(server: &Server, args: &cli::Args, started: String) -> anyhow::Re
         load_seconds,
         seconds: args.seconds,
         concurrency: args.concurrency,
+        listed_instances,
         rss_after_load_kib,
         peak_memory_kib: server.peak_memory_kib(),
         outcomes,
     })
+}
+
+/// Before the first `ListInstances`: gives Herald's account (the harness's
+/// key) at least a full page of instances, creating the missing ones now,
+/// after the other operations, and creates as many in the moto server; then
+/// checks that both return a full page. The number of instances on each.
+async fn prepare_list_instances(
+    herald: &Client,
+    moto: &Client,
+    data: &load::Dataset,
+    args: &cli::Args,
+) -> anyhow::Result<usize> {
+    let count = data.instances.len().max(peer::LIST_INSTANCES_PAGE);
+    let extra = count - data.instances.len();
+    eprintln!(
+        "ListInstances: creating {extra} more instance(s) in Herald and {count} in the moto server…"
+    );
+    let start = Instant::now();
+    peer::create_instances(herald, extra, args.load_concurrency)
+        .await
+        .context("create Herald's extra instances")?;
+    let herald_seconds = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    // The first request loads moto's Connect backend (about a second); many
+    // at once each load it, which took ten times as long: one first.
+    for (n, parallel) in [(1, 1), (count - 1, args.load_concurrency)] {
+        peer::create_instances(moto, n, parallel)
+            .await
+            .context("create the moto server's instances")?;
+    }
+    eprintln!(
+        "created in {herald_seconds:.1} s (Herald) and {:.1} s (moto server)",
+        start.elapsed().as_secs_f64()
+    );
+    for (name, client) in [("Herald", herald), ("the moto server", moto)] {
+        let page = peer::list_instances_page(client)
+            .await
+            .with_context(|| format!("ListInstances on {name}"))?;
+        anyhow::ensure!(
+            page == peer::LIST_INSTANCES_PAGE,
+            "ListInstances on {name} returned {page} instances, not a page of {}",
+            peer::LIST_INSTANCES_PAGE
+        );
+    }
+    Ok(count)
 }

@@ -18,6 +18,9 @@ pub struct Run {
     pub load_seconds: f64,
     pub seconds: f64,
     pub concurrency: usize,
+    /// Instances in Herald's account and in the moto server when
+    /// `ListInstances` ran (with `--moto`).
+    pub listed_instances: Option<usize>,
     pub rss_after_load_kib: Option<u64>,
     pub peak_memory_kib: Option<u64>,
     pub outcomes: Vec<Outcome>,
@@ -43,6 +46,34 @@ impl Run {
             .filter(|r| *r > 0.0)
     }
 
+    fn outcome(&self, op: Op) -> Option<&Outcome> {
+        self.outcomes.iter().find(|o| o.op == op)
+    }
+
+    /// The share of the ceiling, for the operations Herald served.
+    fn of_ceiling(&self, o: &Outcome) -> Option<f64> {
+        if o.op == Op::ListInstancesMoto {
+            return None;
+        }
+        self.ceiling().map(|c| o.per_second() / c)
+    }
+
+    /// p50 of the instance-wide create over p50 of the single-recipient one.
+    fn instance_wide_p50_ratio(&self) -> Option<f64> {
+        let wide = self
+            .outcome(Op::CreateNotificationInstanceWide)?
+            .quantile(0.5);
+        let one = self.outcome(Op::CreateNotification)?.quantile(0.5);
+        (!one.is_zero()).then(|| wide.as_secs_f64() / one.as_secs_f64())
+    }
+
+    /// Herald's `ListInstances` throughput over the moto server's.
+    fn list_instances_ratio(&self) -> Option<f64> {
+        let herald = self.outcome(Op::ListInstances)?.per_second();
+        let moto = self.outcome(Op::ListInstancesMoto)?.per_second();
+        (moto > 0.0).then(|| herald / moto)
+    }
+
     pub fn markdown(&self) -> String {
         let mut out = String::new();
         out.push_str(&format!(
@@ -62,10 +93,9 @@ impl Run {
         ));
         out.push_str("| operation | requests/s | of ceiling | p50 | p99 | p99.9 | errors |\n");
         out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-        let ceiling = self.ceiling();
         for o in &self.outcomes {
-            let ratio = match ceiling {
-                Some(c) => format!("{:.1} %", 100.0 * o.per_second() / c),
+            let ratio = match self.of_ceiling(o) {
+                Some(r) => format!("{:.1} %", 100.0 * r),
                 None => "–".into(),
             };
             out.push_str(&format!(
@@ -79,8 +109,21 @@ impl Run {
                 o.errors,
             ));
         }
+        out.push('\n');
+        if let Some(r) = self.instance_wide_p50_ratio() {
+            out.push_str(&format!(
+                "Instance-wide CreateNotification p50 is {r:.2}× the single-recipient one's \
+                 (target: at most 1.2×).\n"
+            ));
+        }
+        if let (Some(r), Some(n)) = (self.list_instances_ratio(), self.listed_instances) {
+            out.push_str(&format!(
+                "Herald's ListInstances throughput is {r:.1}× the moto server's \
+                 (target: at least 20×); page of 10 of {n} instances on each.\n"
+            ));
+        }
         out.push_str(&format!(
-            "\nServer memory: {} resident after loading, peak (VmHWM) {}.\n",
+            "Server memory: {} resident after loading, peak (VmHWM) {}.\n",
             mib(self.rss_after_load_kib),
             mib(self.peak_memory_kib),
         ));
@@ -88,7 +131,6 @@ impl Run {
     }
 
     pub fn json(&self) -> Value {
-        let ceiling = self.ceiling();
         let operations: Vec<Value> = self
             .outcomes
             .iter()
@@ -99,7 +141,8 @@ impl Run {
                     "errors": o.errors,
                     "seconds": o.elapsed.as_secs_f64(),
                     "requests_per_second": o.per_second(),
-                    "ratio_of_ceiling": ceiling.map(|c| o.per_second() / c),
+                    "ratio_of_ceiling": self.of_ceiling(o),
+                    "server": if o.op == Op::ListInstancesMoto { "moto" } else { "herald" },
                     "p50_ms": o.quantile(0.50).as_secs_f64() * 1000.0,
                     "p99_ms": o.quantile(0.99).as_secs_f64() * 1000.0,
                     "p999_ms": o.quantile(0.999).as_secs_f64() * 1000.0,
@@ -123,6 +166,9 @@ impl Run {
             "server_rss_after_load_kib": self.rss_after_load_kib,
             "server_peak_memory_kib": self.peak_memory_kib,
             "operations": operations,
+            "listed_instances": self.listed_instances,
+            "instance_wide_create_p50_ratio": self.instance_wide_p50_ratio(),
+            "list_instances_herald_over_moto": self.list_instances_ratio(),
         })
     }
 
