@@ -48,6 +48,19 @@ pub struct Args {
     /// Herald and against a moto server started on a free local port.
     #[arg(long)]
     pub moto: Option<PathBuf>,
+    /// Members of the channel the Chime push decision is measured for
+    /// (in process, on a SQLite store of its own); 0 skips it.
+    #[arg(long, default_value_t = 10_000)]
+    pub push_members: usize,
+    /// Also load this many notifications on a second fresh server and
+    /// drive the reads and the status update there, reporting their p50
+    /// latency as a multiple of the first data set's; 0 skips it.
+    #[arg(long, default_value_t = 0)]
+    pub large_notifications: usize,
+    /// Users of the second data set [default: --users scaled as the
+    /// notifications are].
+    #[arg(long)]
+    pub large_users: Option<usize>,
     /// Also write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -67,8 +80,40 @@ impl Args {
             self.seconds = 1.0;
             self.concurrency = 8;
             self.load_concurrency = 16;
+            self.push_members = 300;
+            if self.large_notifications > 0 {
+                self.large_notifications = 3000;
+                self.large_users = Some(500);
+            }
         }
         self
+    }
+
+    /// The options of the second, larger data set's pass: its sizes, and
+    /// only the operations compared across sizes.
+    pub fn large(&self) -> Option<Args> {
+        if self.large_notifications == 0 {
+            return None;
+        }
+        let factor = self.large_notifications as f64 / self.notifications as f64;
+        let mut large = self.clone();
+        large.notifications = self.large_notifications;
+        large.users = self
+            .large_users
+            .unwrap_or_else(|| ((self.users as f64) * factor).round() as usize)
+            .max(self.instances);
+        large.ops = crate::drive::Op::SCALED
+            .iter()
+            .filter(|op| self.selected(**op))
+            .map(|op| op.key().to_owned())
+            .collect();
+        if large.ops.is_empty() {
+            return None;
+        }
+        large.moto = None;
+        large.push_members = 0;
+        large.large_notifications = 0;
+        Some(large)
     }
 
     /// Whether `op` is to be driven in this run.

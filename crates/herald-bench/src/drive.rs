@@ -40,6 +40,15 @@ impl Op {
         Op::ListInstancesMoto,
     ];
 
+    /// Compared across data set sizes (`--large-notifications`): the reads
+    /// and the status update, whose cost must not follow the store's size.
+    pub const SCALED: [Op; 4] = [
+        Op::ListUserNotifications,
+        Op::UpdateUserNotificationStatus,
+        Op::DescribeNotification,
+        Op::SearchNotifications,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Op::Health => "GET /_herald/health (ceiling)",

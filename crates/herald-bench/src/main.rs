@@ -10,6 +10,7 @@ mod drive;
 mod load;
 mod peer;
 mod pool;
+mod push;
 mod report;
 mod rng;
 mod server;
@@ -76,9 +77,16 @@ async fn run() -> anyhow::Result<bool> {
         None => Ok(()),
     };
     let stopped = server.stop().await;
-    let run = result?;
+    let mut run = result?;
     stopped?;
     moto_stopped?;
+
+    if let Some(large) = args.large() {
+        run.large = Some(Box::new(large_pass(&binary, &large).await?));
+    }
+    if args.push_members > 0 {
+        run.push = Some(push_pass(args.push_members).await?);
+    }
 
     println!("{}", run.markdown());
     if let Some(path) = &args.json {
@@ -90,6 +98,38 @@ async fn run() -> anyhow::Result<bool> {
         eprintln!("herald-bench: {failure}");
     }
     Ok(failures.is_empty())
+}
+
+/// The second data set, on a second fresh server.
+async fn large_pass(binary: &std::path::Path, large: &cli::Args) -> anyhow::Result<report::Run> {
+    let server = Server::start(binary).await?;
+    eprintln!("second data set: herald at {}", server.endpoint());
+    let started = jiff::Timestamp::now()
+        .round(jiff::Unit::Second)?
+        .to_string();
+    let result = bench(&server, None, large, started).await;
+    if result.is_err() {
+        eprintln!("--- server log ---\n{}", server.recent_log());
+    }
+    let stopped = server.stop().await;
+    let run = result?;
+    stopped?;
+    Ok(run)
+}
+
+/// The push decision, in process on a fresh SQLite store.
+async fn push_pass(members: usize) -> anyhow::Result<push::PushOutcome> {
+    eprintln!("push decision: setting up a {members}-member channel…");
+    let dir = tempfile::Builder::new()
+        .prefix("herald-bench-push-")
+        .tempdir()?;
+    let store = herald_store::sqlite::SqliteStore::open(dir.path()).await?;
+    let outcome = push::measure(&store, members).await?;
+    eprintln!(
+        "push decision: cold p50 {:?}, warm p50 {:?}",
+        outcome.cold.p50, outcome.warm.p50
+    );
+    Ok(outcome)
 }
 
 async fn bench(
@@ -160,6 +200,8 @@ async fn bench(
         rss_after_load_kib,
         peak_memory_kib: server.peak_memory_kib(),
         outcomes,
+        large: None,
+        push: None,
     })
 }
 

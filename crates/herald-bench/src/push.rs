@@ -94,7 +94,10 @@ pub struct PushOutcome {
 }
 
 /// Sets up the channel on `store`, then measures the decision.
-pub async fn measure<S: Store + ChimeStore>(store: &S, members: usize) -> anyhow::Result<PushOutcome> {
+pub async fn measure<S: Store + ChimeStore>(
+    store: &S,
+    members: usize,
+) -> anyhow::Result<PushOutcome> {
     let now = Timestamp::now();
     let setup = Instant::now();
     let app = match store
@@ -112,7 +115,9 @@ pub async fn measure<S: Store + ChimeStore>(store: &S, members: usize) -> anyhow
         .await?
     {
         herald_store::chime::Created::New(app) => app,
-        herald_store::chime::Created::Replayed { .. } => anyhow::bail!("a fresh store replayed a claim"),
+        herald_store::chime::Created::Replayed { .. } => {
+            anyhow::bail!("a fresh store replayed a claim")
+        }
     };
     let mut user_seqs = Vec::with_capacity(members);
     for i in 0..members {
@@ -176,7 +181,9 @@ pub async fn measure<S: Store + ChimeStore>(store: &S, members: usize) -> anyhow
         .await?
     {
         herald_store::chime::Created::New(channel) => channel,
-        herald_store::chime::Created::Replayed { .. } => anyhow::bail!("a fresh store replayed a claim"),
+        herald_store::chime::Created::Replayed { .. } => {
+            anyhow::bail!("a fresh store replayed a claim")
+        }
     };
     for chunk in user_seqs.chunks(1000) {
         store

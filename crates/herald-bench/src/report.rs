@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::drive::{Op, Outcome};
+use crate::push::PushOutcome;
 
 /// What the run measured besides the operations.
 pub struct Run {
@@ -24,6 +25,10 @@ pub struct Run {
     pub rss_after_load_kib: Option<u64>,
     pub peak_memory_kib: Option<u64>,
     pub outcomes: Vec<Outcome>,
+    /// The second, larger data set's pass (`--large-notifications`).
+    pub large: Option<Box<Run>>,
+    /// The Chime push decision (`--push-members`).
+    pub push: Option<PushOutcome>,
 }
 
 fn ms(d: Duration) -> String {
@@ -127,7 +132,57 @@ impl Run {
             mib(self.rss_after_load_kib),
             mib(self.peak_memory_kib),
         ));
+        if let Some(large) = &self.large {
+            out.push('\n');
+            out.push_str(&self.scale_markdown(large));
+        }
+        if let Some(push) = &self.push {
+            out.push('\n');
+            out.push_str(&push_markdown(push));
+        }
         out
+    }
+
+    /// The second data set's table, then each operation's p50 there as a
+    /// multiple of its p50 here.
+    fn scale_markdown(&self, large: &Run) -> String {
+        let mut out = format!("Second data set, on a fresh server. {}", large.markdown());
+        out.push_str(&format!(
+            "\n| operation | p50 at {} stored | p50 at {} stored | ratio |\n| --- | ---: | ---: | ---: |\n",
+            self.notifications, large.notifications
+        ));
+        for (op, small, big, ratio) in self.scale_ratios(large) {
+            out.push_str(&format!(
+                "| {} | {} | {} | {ratio:.2}× |\n",
+                op.name(),
+                ms(small),
+                ms(big)
+            ));
+        }
+        out.push_str("\n(Target: within 1.3× for listing, status update and describe.)\n");
+        out
+    }
+
+    /// (operation, p50 here, p50 in `large`, their ratio) for each
+    /// operation measured in both.
+    fn scale_ratios(&self, large: &Run) -> Vec<(Op, Duration, Duration, f64)> {
+        large
+            .outcomes
+            .iter()
+            .filter(|o| o.op != Op::Health)
+            .filter_map(|big| {
+                let small = self.outcome(big.op)?.quantile(0.5);
+                let big_p50 = big.quantile(0.5);
+                (!small.is_zero()).then(|| {
+                    (
+                        big.op,
+                        small,
+                        big_p50,
+                        big_p50.as_secs_f64() / small.as_secs_f64(),
+                    )
+                })
+            })
+            .collect()
     }
 
     pub fn json(&self) -> Value {
@@ -169,6 +224,15 @@ impl Run {
             "listed_instances": self.listed_instances,
             "instance_wide_create_p50_ratio": self.instance_wide_p50_ratio(),
             "list_instances_herald_over_moto": self.list_instances_ratio(),
+            "large": self.large.as_ref().map(|large| {
+                let ratios: Vec<Value> = self
+                    .scale_ratios(large)
+                    .into_iter()
+                    .map(|(op, _, _, ratio)| json!({ "operation": op.key(), "p50_ratio": ratio }))
+                    .collect();
+                json!({ "run": large.json(), "p50_ratios": ratios })
+            }),
+            "push_decision": self.push.as_ref().map(push_json),
         })
     }
 
@@ -188,6 +252,53 @@ impl Run {
                 failures.push(format!("{}: no successful request", o.op.name()));
             }
         }
+        if let Some(large) = &self.large {
+            failures.extend(
+                large
+                    .failures()
+                    .into_iter()
+                    .map(|f| format!("second data set: {f}")),
+            );
+        }
         failures
     }
+}
+
+fn push_markdown(push: &PushOutcome) -> String {
+    let mut out = format!(
+        "Chime push decision, in process on SQLite: a {}-member channel (each member \
+         with an endpoint; a mix of no preference, ALL, NONE and FILTERED rules) → {} \
+         deliveries, {} rounds (set up in {:.1} s).\n\n\
+         | push decision | p50 | p99 |\n| --- | ---: | ---: |\n",
+        push.members, push.deliveries, push.rounds, push.setup_seconds
+    );
+    for (what, q) in [
+        ("read the audience", push.read),
+        ("decide", push.decide),
+        ("cold (read + decide, after an audience change)", push.cold),
+        ("warm (audience version read, audience kept)", push.warm),
+    ] {
+        out.push_str(&format!("| {what} | {} | {} |\n", ms(q.p50), ms(q.p99)));
+    }
+    out.push_str("\n(Target: under 10 ms.)\n");
+    out
+}
+
+fn push_json(push: &PushOutcome) -> Value {
+    let q = |q: crate::push::Quantiles| {
+        json!({
+            "p50_ms": q.p50.as_secs_f64() * 1000.0,
+            "p99_ms": q.p99.as_secs_f64() * 1000.0,
+        })
+    };
+    json!({
+        "members": push.members,
+        "deliveries": push.deliveries,
+        "rounds": push.rounds,
+        "setup_seconds": push.setup_seconds,
+        "read": q(push.read),
+        "decide": q(push.decide),
+        "cold": q(push.cold),
+        "warm": q(push.warm),
+    })
 }
