@@ -27,6 +27,11 @@ use crate::drive::Op;
 use crate::peer::Moto;
 use crate::server::Server;
 
+/// The server's allocator, so that the in-process push decision allocates
+/// as it does in `herald`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     match run().await {

@@ -6,6 +6,7 @@
 //! at most once per process (after a restart, on first use) and evaluation
 //! itself never touches JSON.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use herald_store::chime::{
@@ -169,14 +170,26 @@ pub fn decide(
     rules: &RuleCache,
 ) -> Vec<NewDelivery> {
     let mut deliveries = Vec::new();
+    // A message's attributes are fixed, so each distinct rule is decided
+    // once per message: a large channel has many members and few rules.
+    let mut decided: HashMap<&str, bool> = HashMap::new();
     for candidate in candidates {
-        if candidate.endpoints.is_empty()
-            || !allows(
-                candidate.push_preference.as_ref(),
-                context.attributes,
-                rules,
-            )
-        {
+        if candidate.endpoints.is_empty() {
+            continue;
+        }
+        let allowed = match &candidate.push_preference {
+            Some(PushPreference::Filtered { rule }) => {
+                *decided.entry(rule.as_str()).or_insert_with(|| {
+                    allows(
+                        candidate.push_preference.as_ref(),
+                        context.attributes,
+                        rules,
+                    )
+                })
+            }
+            preference => allows(preference.as_ref(), context.attributes, rules),
+        };
+        if !allowed {
             continue;
         }
         let member_arn = arn::user_arn(context.app_instance_arn, &candidate.member.user_id);
