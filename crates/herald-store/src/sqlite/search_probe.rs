@@ -212,3 +212,78 @@ fn push_tag_predicate<'a>(qb: &mut QueryBuilder<'a, Sqlite>, filter: &'a TagFilt
         })
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::{SignedDuration, Timestamp};
+
+    use super::super::SqliteStore;
+    use crate::{NewInstance, NewNotification, Priority, Store, Tags};
+
+    /// The triggers keep the count through creates, deletes, the sweeper
+    /// and a taken id (which inserts nothing): without them every instance
+    /// would look small and never be walked.
+    #[tokio::test]
+    async fn instance_size_follows_inserts_and_deletes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path()).await.expect("open");
+        let now = Timestamp::now();
+        let instance = store
+            .create_instance(NewInstance {
+                account_id: "000000000000".into(),
+                id: "i".into(),
+                arn: "arn:aws:connect:us-east-1:000000000000:instance/i".into(),
+                alias: None,
+                identity_management_type: "CONNECT_MANAGED".into(),
+                inbound_calls_enabled: true,
+                outbound_calls_enabled: true,
+                tags: Tags::new(),
+                created_at: now,
+            })
+            .await
+            .expect("instance");
+        let note = |id: &str, expires_at: Timestamp| NewNotification {
+            instance_seq: instance.seq,
+            id: id.into(),
+            arn: format!("{}/notification/{id}", instance.arn),
+            content: [("en_US".to_owned(), "hello".to_owned())].into(),
+            priority: Priority::Low,
+            recipients: vec![instance.arn.clone()],
+            broadcast: true,
+            direct_user_seqs: Vec::new(),
+            tags: Tags::new(),
+            created_at: now - SignedDuration::from_hours(2),
+            expires_at,
+            region: "us-east-1".into(),
+            client_token: None,
+        };
+        let later = now + SignedDuration::from_hours(1);
+        for id in ["a", "b", "c"] {
+            store
+                .create_notification(note(id, later))
+                .await
+                .expect("create");
+        }
+        store
+            .create_notification(note("old", now - SignedDuration::from_hours(1)))
+            .await
+            .expect("create");
+        store
+            .create_notification(note("a", later))
+            .await
+            .expect("taken id");
+        assert_eq!(store.instance_size(instance.seq).await.expect("size"), 4);
+
+        assert!(
+            store
+                .delete_notification(instance.seq, "b")
+                .await
+                .expect("delete")
+        );
+        assert_eq!(store.sweep_expired(now, 100).await.expect("sweep"), 1);
+        assert_eq!(store.instance_size(instance.seq).await.expect("size"), 2);
+
+        assert!(store.delete_instance(instance.seq).await.expect("delete"));
+        assert_eq!(store.instance_size(instance.seq).await.expect("size"), 0);
+    }
+}
