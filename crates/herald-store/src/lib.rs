@@ -22,7 +22,7 @@ use jiff::Timestamp;
 pub use chime::ChimeStore;
 pub use model::*;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A uniqueness rule was broken (user name taken, …).
     #[error("conflict: {0}")]

@@ -5,6 +5,7 @@
 //! of readers serves queries concurrently from WAL snapshots.
 
 mod chime;
+mod group_commit;
 mod housekeeping;
 mod instances;
 mod notifications;
@@ -43,6 +44,9 @@ pub struct SqliteStore {
     /// Exactly one connection: writes are serialised, transactions begin
     /// IMMEDIATE and never meet a competing writer.
     writer: SqlitePool,
+    /// The hot writes (creates, status changes) go through this queue on
+    /// `writer`, to share commits; the rest use `writer` directly.
+    group_commit: group_commit::GroupCommit,
     readers: SqlitePool,
     token_secret: Vec<u8>,
 }
@@ -83,6 +87,7 @@ impl SqliteStore {
             .map_err(db_err)?;
 
         Ok(SqliteStore {
+            group_commit: group_commit::GroupCommit::start(writer.clone()),
             writer,
             readers,
             token_secret,

@@ -27,93 +27,9 @@ impl SqliteStore {
         &self,
         new: NewNotification,
     ) -> StoreResult<CreateOutcome> {
-        let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
-
-        // Both checks run inside the transaction on the only writer
-        // connection, so no concurrent create can slip in between check
-        // and insert.
-        if let Some(claim) = &new.client_token {
-            let seen: Option<(String, String, String)> = sqlx::query_as(
-                "SELECT notification_id, notification_arn, request_digest FROM client_tokens \
-                 WHERE account_id = ? AND token = ? AND claimed_at > ?",
-            )
-            .bind(&claim.account_id)
-            .bind(&claim.token)
-            .bind(ms(new.created_at) - crate::CLIENT_TOKEN_TTL_MS)
-            .fetch_optional(&mut *tx)
+        self.group_commit
+            .submit(new, |conn, new| Box::pin(create_in(conn, new)))
             .await
-            .map_err(db_err)?;
-            if let Some((notification_id, notification_arn, request_digest)) = seen {
-                return Ok(CreateOutcome::TokenSeen {
-                    notification_id,
-                    notification_arn,
-                    request_digest,
-                });
-            }
-        }
-        // The id check, the insert and the read-back in one statement
-        // (each statement is a round trip to the writer's thread): a taken
-        // id inserts nothing and returns no row.
-        let sql = format!(
-            "INSERT INTO notifications (instance_seq, id, arn, content, urgency, recipients, \
-             broadcast, tags, created_at, expires_at, modified_at, modified_region) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (instance_seq, id) DO NOTHING RETURNING {NOTIFICATION_FIELDS}"
-        );
-        let inserted = sqlx::query(&sql)
-            .bind(new.instance_seq)
-            .bind(&new.id)
-            .bind(&new.arn)
-            .bind(to_json(&new.content)?)
-            .bind(new.priority.urgency())
-            .bind(to_json(&new.recipients)?)
-            .bind(new.broadcast)
-            .bind(to_json(&new.tags)?)
-            .bind(ms(new.created_at))
-            .bind(ms(new.expires_at))
-            .bind(ms(new.created_at))
-            .bind(&new.region)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let Some(inserted) = inserted else {
-            return Ok(CreateOutcome::IdTaken);
-        };
-        let created = rows::notification(&inserted)?;
-        let seq = created.seq;
-
-        // A broadcast already reaches every user through the instance;
-        // direct rows as well would list it twice.
-        if !new.broadcast {
-            let users: BTreeSet<i64> = new.direct_user_seqs.iter().copied().collect();
-            insert_recipients(&mut tx, seq, &new, &users).await?;
-        }
-        insert_tags(&mut tx, seq, new.instance_seq, &new.tags).await?;
-        let texts = std::iter::once((FIELD_ID, new.id.as_str())).chain(
-            new.content
-                .values()
-                .map(|text| (FIELD_CONTENT, text.as_str())),
-        );
-        insert_search_texts(&mut tx, seq, new.instance_seq, texts).await?;
-        if let Some(claim) = &new.client_token {
-            sqlx::query(
-                "INSERT OR REPLACE INTO client_tokens (account_id, instance_seq, token, request_digest, \
-                 notification_id, notification_arn, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&claim.account_id)
-            .bind(new.instance_seq)
-            .bind(&claim.token)
-            .bind(&claim.request_digest)
-            .bind(&new.id)
-            .bind(&new.arn)
-            .bind(ms(new.created_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        }
-
-        tx.commit().await.map_err(db_err)?;
-        Ok(CreateOutcome::Created(created))
     }
 
     pub(super) async fn get_notification_impl(
@@ -210,6 +126,96 @@ impl SqliteStore {
             .map_err(db_err)?;
         Ok(done.rows_affected() > 0)
     }
+}
+
+/// A create's statements, inside the group commit's transaction. Both
+/// checks run on the only writer connection, inside the transaction, so no
+/// concurrent create can slip in between check and insert.
+async fn create_in(
+    conn: &mut SqliteConnection,
+    new: &NewNotification,
+) -> StoreResult<CreateOutcome> {
+    if let Some(claim) = &new.client_token {
+        let seen: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT notification_id, notification_arn, request_digest FROM client_tokens \
+             WHERE account_id = ? AND token = ? AND claimed_at > ?",
+        )
+        .bind(&claim.account_id)
+        .bind(&claim.token)
+        .bind(ms(new.created_at) - crate::CLIENT_TOKEN_TTL_MS)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        if let Some((notification_id, notification_arn, request_digest)) = seen {
+            return Ok(CreateOutcome::TokenSeen {
+                notification_id,
+                notification_arn,
+                request_digest,
+            });
+        }
+    }
+    // The id check, the insert and the read-back in one statement
+    // (each statement is a round trip to the writer's thread): a taken
+    // id inserts nothing and returns no row.
+    let sql = format!(
+        "INSERT INTO notifications (instance_seq, id, arn, content, urgency, recipients, \
+         broadcast, tags, created_at, expires_at, modified_at, modified_region) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (instance_seq, id) DO NOTHING RETURNING {NOTIFICATION_FIELDS}"
+    );
+    let inserted = sqlx::query(&sql)
+        .bind(new.instance_seq)
+        .bind(&new.id)
+        .bind(&new.arn)
+        .bind(to_json(&new.content)?)
+        .bind(new.priority.urgency())
+        .bind(to_json(&new.recipients)?)
+        .bind(new.broadcast)
+        .bind(to_json(&new.tags)?)
+        .bind(ms(new.created_at))
+        .bind(ms(new.expires_at))
+        .bind(ms(new.created_at))
+        .bind(&new.region)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    let Some(inserted) = inserted else {
+        return Ok(CreateOutcome::IdTaken);
+    };
+    let created = rows::notification(&inserted)?;
+    let seq = created.seq;
+
+    // A broadcast already reaches every user through the instance;
+    // direct rows as well would list it twice.
+    if !new.broadcast {
+        let users: BTreeSet<i64> = new.direct_user_seqs.iter().copied().collect();
+        insert_recipients(&mut *conn, seq, new, &users).await?;
+    }
+    insert_tags(&mut *conn, seq, new.instance_seq, &new.tags).await?;
+    let texts = std::iter::once((FIELD_ID, new.id.as_str())).chain(
+        new.content
+            .values()
+            .map(|text| (FIELD_CONTENT, text.as_str())),
+    );
+    insert_search_texts(&mut *conn, seq, new.instance_seq, texts).await?;
+    if let Some(claim) = &new.client_token {
+        sqlx::query(
+            "INSERT OR REPLACE INTO client_tokens (account_id, instance_seq, token, request_digest, \
+             notification_id, notification_arn, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&claim.account_id)
+        .bind(new.instance_seq)
+        .bind(&claim.token)
+        .bind(&claim.request_digest)
+        .bind(&new.id)
+        .bind(&new.arn)
+        .bind(ms(new.created_at))
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    }
+
+    Ok(CreateOutcome::Created(created))
 }
 
 /// `AND (created_at, seq) < (cursor)` for newest-first keyset pages over

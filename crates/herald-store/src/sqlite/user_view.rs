@@ -1,10 +1,9 @@
 //! One user's view: the notifications that reach them and their status.
 
 use jiff::Timestamp;
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::SqliteStore;
-use super::notifications::BEGIN_WRITE;
 use crate::db_error::db_err;
 use crate::rows::{self, NOTIFICATION_COLUMNS, ms, timestamp};
 use crate::{
@@ -70,51 +69,59 @@ impl SqliteStore {
         &self,
         write: StatusWrite,
     ) -> StoreResult<StatusOutcome> {
-        let mut tx = self.writer.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
-        // One answer for missing, expired and not-addressed-to-this-user;
-        // the stored status's time comes along (one round trip, not two).
-        let found: Option<(i64, Option<i64>)> = sqlx::query_as(
-            "SELECT n.seq, (SELECT s.modified_at FROM user_statuses s WHERE s.user_seq = ?4 \
-             AND s.notification_seq = n.seq) FROM notifications n \
-             WHERE n.instance_seq = ?1 AND n.id = ?2 \
-             AND n.expires_at > ?3 AND (n.broadcast = 1 OR EXISTS (SELECT 1 FROM \
-             notification_recipients r WHERE r.user_seq = ?4 AND r.notification_seq = n.seq))",
-        )
-        .bind(write.instance_seq)
-        .bind(&write.notification_id)
-        .bind(ms(write.now))
-        .bind(write.user_seq)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let Some((seq, stored)) = found else {
-            return Ok(StatusOutcome::NotFound);
-        };
-        if let (Some(stored_ms), Some(limit)) = (stored, write.not_older_than)
-            && stored_ms > ms(limit)
-        {
-            return Ok(StatusOutcome::Stale {
-                stored_at: timestamp(stored_ms, "user_statuses.modified_at")?,
-            });
-        }
-
-        sqlx::query(
-            "INSERT INTO user_statuses (user_seq, notification_seq, status, modified_at, \
-             modified_region) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_seq, notification_seq) \
-             DO UPDATE SET status = excluded.status, modified_at = excluded.modified_at, \
-             modified_region = excluded.modified_region",
-        )
-        .bind(write.user_seq)
-        .bind(seq)
-        .bind(write.status.as_str())
-        .bind(ms(write.modified_at))
-        .bind(&write.modified_region)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(StatusOutcome::Written)
+        self.group_commit
+            .submit(write, |conn, write| Box::pin(set_status_in(conn, write)))
+            .await
     }
+}
+
+/// A status write's statements, inside the group commit's transaction.
+async fn set_status_in(
+    conn: &mut SqliteConnection,
+    write: &StatusWrite,
+) -> StoreResult<StatusOutcome> {
+    // One answer for missing, expired and not-addressed-to-this-user;
+    // the stored status's time comes along (one round trip, not two).
+    let found: Option<(i64, Option<i64>)> = sqlx::query_as(
+        "SELECT n.seq, (SELECT s.modified_at FROM user_statuses s WHERE s.user_seq = ?4 \
+         AND s.notification_seq = n.seq) FROM notifications n \
+         WHERE n.instance_seq = ?1 AND n.id = ?2 \
+         AND n.expires_at > ?3 AND (n.broadcast = 1 OR EXISTS (SELECT 1 FROM \
+         notification_recipients r WHERE r.user_seq = ?4 AND r.notification_seq = n.seq))",
+    )
+    .bind(write.instance_seq)
+    .bind(&write.notification_id)
+    .bind(ms(write.now))
+    .bind(write.user_seq)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let Some((seq, stored)) = found else {
+        return Ok(StatusOutcome::NotFound);
+    };
+    if let (Some(stored_ms), Some(limit)) = (stored, write.not_older_than)
+        && stored_ms > ms(limit)
+    {
+        return Ok(StatusOutcome::Stale {
+            stored_at: timestamp(stored_ms, "user_statuses.modified_at")?,
+        });
+    }
+
+    sqlx::query(
+        "INSERT INTO user_statuses (user_seq, notification_seq, status, modified_at, \
+         modified_region) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_seq, notification_seq) \
+         DO UPDATE SET status = excluded.status, modified_at = excluded.modified_at, \
+         modified_region = excluded.modified_region",
+    )
+    .bind(write.user_seq)
+    .bind(seq)
+    .bind(write.status.as_str())
+    .bind(ms(write.modified_at))
+    .bind(&write.modified_region)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(StatusOutcome::Written)
 }
 
 /// The listing's SQL, pushed onto `qb` (so that the plan test can put

@@ -1,6 +1,6 @@
 //! Users of an instance.
 
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::SqliteStore;
 use crate::db_error::{db_err, is_unique_violation};
@@ -13,23 +13,9 @@ const FIND_CHUNK: usize = 200;
 
 impl SqliteStore {
     pub(super) async fn create_user_impl(&self, user: NewUser) -> StoreResult<UserRecord> {
-        let sql = format!(
-            "INSERT INTO users (instance_seq, id, arn, username, settings, tags, modified_at, \
-             modified_region) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {USER_COLUMNS}"
-        );
-        let row = sqlx::query(&sql)
-            .bind(user.instance_seq)
-            .bind(&user.id)
-            .bind(&user.arn)
-            .bind(&user.username)
-            .bind(to_json(&user.settings)?)
-            .bind(to_json(&user.tags)?)
-            .bind(ms(user.modified_at))
-            .bind(&user.modified_region)
-            .fetch_one(&self.writer)
+        self.group_commit
+            .submit(user, |conn, user| Box::pin(create_user_in(conn, user)))
             .await
-            .map_err(|e| unique_conflict(e, &user))?;
-        rows::user(&row)
     }
 
     pub(super) async fn get_user_impl(
@@ -107,6 +93,27 @@ impl SqliteStore {
             .map_err(db_err)?;
         Ok(done.rows_affected() > 0)
     }
+}
+/// A user create, inside the group commit's transaction (loading an
+/// instance's users is a burst of these).
+async fn create_user_in(conn: &mut SqliteConnection, user: &NewUser) -> StoreResult<UserRecord> {
+    let sql = format!(
+        "INSERT INTO users (instance_seq, id, arn, username, settings, tags, modified_at, \
+         modified_region) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {USER_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(user.instance_seq)
+        .bind(&user.id)
+        .bind(&user.arn)
+        .bind(&user.username)
+        .bind(to_json(&user.settings)?)
+        .bind(to_json(&user.tags)?)
+        .bind(ms(user.modified_at))
+        .bind(&user.modified_region)
+        .fetch_one(conn)
+        .await
+        .map_err(|e| unique_conflict(e, user))?;
+    rows::user(&row)
 }
 
 /// A unique violation on users is a broken rule the caller reports; tell
