@@ -37,6 +37,13 @@ impl From<StoreError> for ConnectError {
             StoreError::Gone(_) => ConnectError::ResourceNotFound(
                 "A resource this request refers to was deleted while it ran.".into(),
             ),
+            StoreError::Full(_) => {
+                tracing::error!(%error, "store full");
+                ConnectError::Internal(
+                    "Herald's storage is full: the write was not made. Retry once space is freed."
+                        .into(),
+                )
+            }
             StoreError::Unavailable(_) | StoreError::Corrupt(_) => {
                 // The detail goes to the log, not to the client.
                 tracing::error!(%error, "store failure");

@@ -21,8 +21,17 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
         {
             StoreError::Gone(other.to_string())
         }
+        ref other if is_disk_full(other) => StoreError::Full(other.to_string()),
         other => StoreError::Unavailable(other.to_string()),
     }
+}
+
+/// SQLite's SQLITE_FULL (13, "database or disk is full") and PostgreSQL's
+/// class 53100 (disk_full) are the same condition to a client.
+fn is_disk_full(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| code == "13" || code == "53100")
 }
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {

@@ -36,6 +36,10 @@ pub enum StoreError {
     /// Stored data could not be decoded: a bug or a damaged database.
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// The disk under the store is full; the write changed nothing, and
+    /// writes work again once space is freed.
+    #[error("storage full: {0}")]
+    Full(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

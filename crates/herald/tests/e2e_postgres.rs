@@ -21,6 +21,9 @@ mod chime;
 #[path = "e2e/cli.rs"]
 #[cfg(herald_pg_tests)]
 mod cli;
+#[path = "e2e/crash.rs"]
+#[cfg(herald_pg_tests)]
+mod crash;
 #[path = "e2e/directory.rs"]
 #[cfg(herald_pg_tests)]
 mod directory;

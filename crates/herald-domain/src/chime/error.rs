@@ -45,6 +45,13 @@ impl From<StoreError> for ChimeError {
                     "The service is temporarily unavailable; please retry.".into(),
                 )
             }
+            StoreError::Full(_) => {
+                tracing::error!(%error, "store full");
+                ChimeError::ServiceFailure(
+                    "Herald's storage is full: the write was not made. Retry once space is freed."
+                        .into(),
+                )
+            }
             StoreError::Corrupt(_) => {
                 tracing::error!(%error, "store failure");
                 ChimeError::ServiceFailure("Request processing failed.".into())

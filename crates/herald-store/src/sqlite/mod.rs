@@ -58,6 +58,7 @@ impl SqliteStore {
         tokio::fs::create_dir_all(data_dir).await.map_err(|e| {
             StoreError::Unavailable(format!("cannot create {}: {e}", data_dir.display()))
         })?;
+        ensure_writable(data_dir).await?;
         let options = SqliteConnectOptions::new()
             .filename(data_dir.join(DB_FILE))
             .journal_mode(SqliteJournalMode::Wal)
@@ -92,6 +93,28 @@ impl SqliteStore {
             readers,
             token_secret,
         })
+    }
+}
+
+/// SQLite on a read-only filesystem fails later and less clearly (or opens
+/// the file read-only); say it before anything is opened.
+async fn ensure_writable(data_dir: &Path) -> StoreResult<()> {
+    let probe = data_dir.join(".herald-write-check");
+    match tokio::fs::write(&probe, b"").await {
+        Ok(()) => {
+            let _ = tokio::fs::remove_file(&probe).await;
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::ReadOnlyFilesystem => {
+            Err(StoreError::Unavailable(format!(
+                "the data directory {} is on a read-only filesystem",
+                data_dir.display()
+            )))
+        }
+        Err(e) => Err(StoreError::Unavailable(format!(
+            "the data directory {} is not writable: {e}",
+            data_dir.display()
+        ))),
     }
 }
 

@@ -9,6 +9,7 @@ const BACKEND: common::Backend = common::Backend::Sqlite;
 
 mod chime;
 mod cli;
+mod crash;
 mod directory;
 mod expiry;
 mod notifications;
@@ -17,5 +18,6 @@ mod persistence;
 mod protocol;
 mod search;
 mod security;
+mod storage_faults;
 mod user_notifications;
 mod widget;

@@ -90,6 +90,9 @@ pub struct Launch {
     /// On PostgreSQL: reach the server's database through this URL instead
     /// of its own (a proxy in front of it, say).
     pub database_url: Option<String>,
+    /// The data directory, instead of a fresh temporary one (a small
+    /// filesystem mounted for the test, say).
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Launch {
@@ -101,6 +104,7 @@ impl Default for Launch {
             listen_and_data_dir_via_env: false,
             listen: None,
             database_url: None,
+            data_dir: None,
         }
     }
 }
@@ -183,7 +187,10 @@ impl Server {
     }
 
     pub fn data_dir(&self) -> &std::path::Path {
-        self.data_dir.path()
+        self.launch
+            .data_dir
+            .as_deref()
+            .unwrap_or(self.data_dir.path())
     }
 
     /// A fresh SDK client for the current endpoint (build a new one after
@@ -330,6 +337,13 @@ impl Server {
     /// Graceful restart: SIGTERM, wait for exit, start again on the same
     /// data directory (the port may change).
     pub async fn restart(&mut self) {
+        self.stop().await;
+        self.spawn();
+    }
+
+    /// Graceful stop (SIGTERM, wait for exit); `start_again` starts it on
+    /// the same data directory.
+    pub async fn stop(&mut self) {
         let mut child = self.child.take().expect("server is running");
         let pid = child.id().to_string();
         let status = Command::new("kill")
@@ -347,6 +361,10 @@ impl Server {
                 self.recent_log()
             );
         }
+    }
+
+    /// Starts a stopped server again (the port may change).
+    pub async fn start_again(&mut self) {
         self.spawn();
     }
 
@@ -377,12 +395,12 @@ impl Server {
         }
         if self.launch.listen_and_data_dir_via_env {
             cmd.env("HERALD_LISTEN", listen)
-                .env("HERALD_DATA_DIR", self.data_dir.path());
+                .env("HERALD_DATA_DIR", self.data_dir());
         } else {
             cmd.arg("--listen")
                 .arg(listen)
                 .arg("--data-dir")
-                .arg(self.data_dir.path());
+                .arg(self.data_dir());
         }
         if let Some(database) = &self.database {
             let url = self
