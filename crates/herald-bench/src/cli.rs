@@ -61,6 +61,11 @@ pub struct Args {
     /// notifications are].
     #[arg(long)]
     pub large_users: Option<usize>,
+    /// Instead of the benchmark: after loading, drive a mix of reads and
+    /// writes for this many seconds, sampling the server's memory and open
+    /// files every 30 s (a soak; 600 for the documented ten minutes).
+    #[arg(long)]
+    pub soak: Option<f64>,
     /// Also write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,

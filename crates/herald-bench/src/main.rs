@@ -14,6 +14,7 @@ mod push;
 mod report;
 mod rng;
 mod server;
+mod soak;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -57,6 +58,14 @@ async fn run() -> anyhow::Result<bool> {
         .to_string();
     let server = Server::start(&binary).await?;
     eprintln!("herald {} at {}", binary.display(), server.endpoint());
+    if let Some(seconds) = args.soak {
+        let soaked = soak_run(&server, &args, seconds).await;
+        if soaked.is_err() {
+            eprintln!("--- server log ---\n{}", server.recent_log());
+        }
+        server.stop().await?;
+        return soaked;
+    }
     let moto = match &args.moto {
         Some(path) => match Moto::start(path).await {
             Ok(moto) => {
@@ -103,6 +112,20 @@ async fn run() -> anyhow::Result<bool> {
         eprintln!("herald-bench: {failure}");
     }
     Ok(failures.is_empty())
+}
+
+/// `--soak`: the data set, then the mixed load instead of the benchmark.
+async fn soak_run(server: &Server, args: &cli::Args, seconds: f64) -> anyhow::Result<bool> {
+    let client = Client::new(
+        &server.endpoint(),
+        args.concurrency.max(args.load_concurrency),
+    )?;
+    let data = Arc::new(
+        load::load(&client, args)
+            .await
+            .context("load the data set")?,
+    );
+    soak::soak(server, &client, &data, seconds, args.concurrency).await
 }
 
 /// The second data set, on a second fresh server.

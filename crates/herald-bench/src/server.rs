@@ -104,6 +104,15 @@ impl Server {
         proc_status_kib(self.pid, "VmRSS:")
     }
 
+    /// The server's open file descriptors now.
+    pub fn open_files(&self) -> Option<usize> {
+        Some(
+            std::fs::read_dir(format!("/proc/{}/fd", self.pid))
+                .ok()?
+                .count(),
+        )
+    }
+
     /// The last lines the server logged.
     pub fn recent_log(&self) -> String {
         tail(&self.log)
