@@ -255,8 +255,7 @@ mod nesting_tests {
             assert_eq!(super::member_with_nul(body.as_bytes()), None);
             let error = request(body)
                 .json::<CreateUserRequest>()
-                .err()
-                .expect("refused");
+                .expect_err("refused");
             assert!(
                 error.message.contains("recursion limit"),
                 "{}",
@@ -278,9 +277,7 @@ mod nesting_tests {
             // deeper than that limit.
             let body = request(criteria(61, "x")).json().expect("decodes");
             let input = crate::connect::search::search_input(body).expect("an input");
-            let error = herald_domain::connect::search::parse_query(&input)
-                .err()
-                .expect("too deep");
+            let error = herald_domain::connect::search::parse_query(&input).expect_err("too deep");
             assert!(error.to_string().contains("deeper than"), "{error}");
             let value = format!("{}1{}", "[".repeat(126), "]".repeat(126));
             let body = format!(r#"{{"Username":"u","IdentityInfo":{value},"n":"\u0000"}}"#);
