@@ -39,9 +39,10 @@ fn access_denied(message: &str) -> AwsError {
     AwsError::new(StatusCode::FORBIDDEN, "AccessDeniedException", message)
 }
 
+/// Public only so that the fuzz target decodes it as the handler does.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct WidgetSessionRequest {
+pub struct WidgetSessionRequest {
     instance_id: Option<String>,
     user_id: Option<String>,
     duration_seconds: Option<i64>,

@@ -136,12 +136,13 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, SignatureError>
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() != 64 {
+    // from_str_radix alone would also take a sign ("+f").
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..text.len())
         .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
         .collect()
 }
 

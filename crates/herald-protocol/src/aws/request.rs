@@ -186,3 +186,107 @@ mod nul_tests {
         );
     }
 }
+
+/// Hostile nesting: serde_json's recursion limit (128) must refuse it
+/// before any recursive decoder (the derived shapes, `serde_json::Value`
+/// in the NUL scan and in flattened members) runs out of stack.
+#[cfg(test)]
+mod nesting_tests {
+    use bytes::Bytes;
+
+    use super::AwsRequest;
+    use crate::connect::shapes::{CreateUserRequest, SearchNotificationsRequest};
+
+    fn request(body: String) -> AwsRequest {
+        AwsRequest {
+            labels: Default::default(),
+            query: Vec::new(),
+            headers: Default::default(),
+            body: Bytes::from(body),
+        }
+    }
+
+    /// `levels` SearchCriteria, each an object holding an array.
+    fn criteria(levels: usize, leaf: &str) -> String {
+        let open = r#"{"OrConditions":["#.repeat(levels);
+        let close = "]}".repeat(levels);
+        format!(
+            r#"{{"InstanceId":"i-1","SearchCriteria":{open}{{"StringCondition":{{"FieldName":"Id","Value":"{leaf}","ComparisonType":"EXACT"}}}}{close}}}"#
+        )
+    }
+
+    /// On a thread with tokio's default worker stack (2 MiB), where
+    /// handlers run.
+    fn on_worker_stack(test: impl FnOnce() + Send + 'static) {
+        std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(test)
+            .expect("a thread")
+            .join()
+            .expect("no stack overflow or panic");
+    }
+
+    #[test]
+    fn a_hundred_thousand_open_brackets_are_refused() {
+        on_worker_stack(|| {
+            let deep = 100_000;
+            for body in [
+                "[".repeat(deep),
+                "{\"a\":".repeat(deep),
+                format!("{{\"x\":\"\\u0000\",\"y\":{}", "[".repeat(deep)),
+                criteria(deep, "x"),
+                criteria(deep, "\\u0000"),
+            ] {
+                // Refused, by the recursion limit or an earlier type error.
+                assert!(
+                    request(body.clone())
+                        .json::<SearchNotificationsRequest>()
+                        .is_err()
+                );
+                assert!(request(body).json::<CreateUserRequest>().is_err());
+            }
+        });
+    }
+
+    #[test]
+    fn the_nul_scan_refuses_deep_nesting() {
+        on_worker_stack(|| {
+            let body = format!("{{\"x\":\"\\u0000\",\"y\":{}", "[".repeat(100_000));
+            assert_eq!(super::member_with_nul(body.as_bytes()), None);
+            let error = request(body)
+                .json::<CreateUserRequest>()
+                .expect_err("refused");
+            assert!(
+                error.message.contains("recursion limit"),
+                "{}",
+                error.message
+            );
+        });
+    }
+
+    #[test]
+    fn the_deepest_accepted_nesting_decodes_on_a_worker_stack() {
+        on_worker_stack(|| {
+            // 1 (body) + 1 (SearchCriteria) + 2 per level + 2 (leaf, its
+            // condition) objects and arrays: 61 levels stay under 128.
+            for leaf in ["x", "\\u0000"] {
+                let decoded = request(criteria(61, leaf)).json::<SearchNotificationsRequest>();
+                assert_eq!(decoded.is_ok(), leaf == "x");
+            }
+            // The domain's own depth limit then refuses it, recursing no
+            // deeper than that limit.
+            let body = request(criteria(61, "x")).json().expect("decodes");
+            let input = crate::connect::search::search_input(body).expect("an input");
+            let error = herald_domain::connect::search::parse_query(&input).expect_err("too deep");
+            assert!(error.to_string().contains("deeper than"), "{error}");
+            let value = format!("{}1{}", "[".repeat(126), "]".repeat(126));
+            let body = format!(r#"{{"Username":"u","IdentityInfo":{value},"n":"\u0000"}}"#);
+            assert!(
+                request(body.replace("\\u0000", ""))
+                    .json::<CreateUserRequest>()
+                    .is_ok()
+            );
+            assert!(request(body).json::<CreateUserRequest>().is_err());
+        });
+    }
+}

@@ -5,7 +5,7 @@ mod directory;
 pub(crate) mod errors;
 mod notifications;
 pub mod router;
-mod search;
+pub mod search;
 pub mod shapes;
 mod tags;
 mod user_notifications;

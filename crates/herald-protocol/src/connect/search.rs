@@ -56,17 +56,14 @@ fn filter_input(filter: AttributeFilter) -> AttributeFilterInput {
     }
 }
 
-pub async fn search(
-    service: &ConnectService,
-    caller: &Caller,
-    request: AwsRequest,
-) -> HandlerResult {
-    let body: SearchNotificationsRequest = request.json()?;
+/// The request body as the domain's input; public so that the fuzz target
+/// decodes exactly as the handler does.
+pub fn search_input(body: SearchNotificationsRequest) -> Result<SearchInput, AwsError> {
     let instance_id = body
         .instance_id
         .ok_or_else(|| AwsError::invalid_parameter("InstanceId is required."))?;
-    let input = SearchInput {
-        instance_id: instance_id.clone(),
+    Ok(SearchInput {
+        instance_id,
         max_results: body.max_results,
         next_token: body.next_token,
         criteria: body.search_criteria.map(criteria_input),
@@ -74,7 +71,16 @@ pub async fn search(
             .search_filter
             .and_then(|filter| filter.attribute_filter)
             .map(filter_input),
-    };
+    })
+}
+
+pub async fn search(
+    service: &ConnectService,
+    caller: &Caller,
+    request: AwsRequest,
+) -> HandlerResult {
+    let input = search_input(request.json()?)?;
+    let instance_id = input.instance_id.clone();
     let (page, total) = service
         .search_notifications(caller, input)
         .await

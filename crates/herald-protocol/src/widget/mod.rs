@@ -175,7 +175,7 @@ async fn events(State(state): State<Arc<AppState>>, request: axum::extract::Requ
 
 /// The widget's write requests, read as AWS requests are (NUL refused,
 /// members named in errors).
-fn body(bytes: Bytes) -> Result<AwsRequest, AwsError> {
+pub fn body(bytes: Bytes) -> Result<AwsRequest, AwsError> {
     if bytes.len() > MAX_WRITE_BODY {
         return Err(AwsError::too_large(MAX_WRITE_BODY));
     }
@@ -187,9 +187,10 @@ fn body(bytes: Bytes) -> Result<AwsRequest, AwsError> {
     })
 }
 
+/// Public only so that the fuzz target decodes it as the handler does.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct StatusRequest {
+pub struct StatusRequest {
     notification_id: Option<String>,
     status: Option<String>,
 }
@@ -226,9 +227,10 @@ async fn set_status(
     result.unwrap_or_else(refused)
 }
 
+/// Public only so that the fuzz target decodes it as the handler does.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ReadAllRequest {
+pub struct ReadAllRequest {
     next_token: Option<String>,
 }
 

@@ -158,6 +158,8 @@ fn authorization_header_parses_and_rejects_malformed_ones() {
         "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/connect/aws4_request, SignedHeaders=host, Signature=zz",
         "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/connect, SignedHeaders=host, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
         "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/connect/aws4_request, SignedHeaders=Host, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+        // 64 characters, but signed "hex" pairs (`u8::from_str_radix` takes "+f").
+        "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/connect/aws4_request, SignedHeaders=host, Signature=+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f",
     ] {
         assert!(
             matches!(parse_authorization(bad), Err(SignatureError::Incomplete(_))),
