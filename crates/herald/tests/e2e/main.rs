@@ -17,5 +17,6 @@ mod persistence;
 mod protocol;
 mod search;
 mod security;
+mod throttling;
 mod user_notifications;
 mod widget;
