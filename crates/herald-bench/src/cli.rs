@@ -73,6 +73,12 @@ pub struct Args {
     /// 50 users, 300 notifications, 1 s per operation, 8 in flight.
     #[arg(long)]
     pub quick: bool,
+    /// Instead of the operations: find the rate CreateNotification is
+    /// sustained at, offer twice that open-loop for --seconds, and report
+    /// the admitted requests' latency, the refusals and the server's
+    /// memory (Herald's overload promise; see the README).
+    #[arg(long)]
+    pub overload: bool,
 }
 
 impl Args {

@@ -189,7 +189,7 @@ pub async fn drive(
     Ok(outcome)
 }
 
-async fn request(
+pub async fn request(
     client: &Client,
     data: &Dataset,
     op: Op,

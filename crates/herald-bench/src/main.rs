@@ -8,6 +8,7 @@ mod cli;
 mod client;
 mod drive;
 mod load;
+mod overload;
 mod peer;
 mod pool;
 mod push;
@@ -53,6 +54,9 @@ async fn run() -> anyhow::Result<bool> {
         Some(path) => path.clone(),
         None => server::default_binary()?,
     };
+    if args.overload {
+        return overload::run(&binary, &args).await;
+    }
     let started = jiff::Timestamp::now()
         .round(jiff::Unit::Second)?
         .to_string();

@@ -18,6 +18,7 @@ use crate::auth::authenticate::{
 };
 use crate::aws::routing::{self, parse_query};
 use crate::aws::{AwsError, AwsRequest};
+use crate::overload::OverloadError;
 use crate::{chime, connect, herald_api};
 
 /// Request bodies larger than this are refused with 413.
@@ -138,6 +139,8 @@ async fn route_aws(state: &AppState, request: Request) -> Result<Response, AwsEr
         jiff::Timestamp::now(),
     )?;
     let body = read_body(body, declared_length).await?;
+    let access_key_id = pending.access_key_id().to_owned();
+    let service = service_for_path(path);
     let caller = verify(
         pending,
         &RequestToVerify {
@@ -149,9 +152,14 @@ async fn route_aws(state: &AppState, request: Request) -> Result<Response, AwsEr
             body: &body,
         },
     )?;
+    // After the signature: only the key's holder spends its tokens.
+    state
+        .rate_limits
+        .check(&access_key_id)
+        .map_err(|error| overload_error(service, &error))?;
     let query = parse_query(parts.uri.query());
     let not_found = || AwsError::unknown_operation(&parts.method, path);
-    let (op, labels) = match service_for_path(path) {
+    let (op, labels) = match service {
         Service::Connect => {
             let (route, labels) =
                 routing::find(&state.connect_routes, &parts.method, path, &query)?
@@ -191,10 +199,24 @@ async fn route_aws(state: &AppState, request: Request) -> Result<Response, AwsEr
         headers: parts.headers,
         body,
     };
+    // Held until the operation's answer is built; the body is read already.
+    let _admitted = state
+        .admission
+        .enter()
+        .await
+        .map_err(|error| overload_error(service, &error))?;
     match op {
         Op::Connect(op) => connect::handle(&state.connect, &caller, op, request).await,
         Op::Chime(op) => Ok(chime::handle(&state.chime, &caller, op, request).await),
         Op::Herald(op) => herald_api::handle(state, &caller, op, request).await,
+    }
+}
+
+/// Each service names a refusal for overload as AWS does.
+fn overload_error(service: Service, error: &OverloadError) -> AwsError {
+    match service {
+        Service::Chime => chime::overload(error),
+        Service::Connect | Service::Herald => connect::errors::overload(error),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod chime;
 pub mod connect;
 mod dispatch;
 pub mod herald_api;
+pub mod overload;
 pub mod push_webhook;
 pub mod server;
 pub mod widget;
@@ -36,6 +37,10 @@ pub struct AppState {
     /// How clients reach this server (`https://herald.example.com`), for
     /// the URLs it hands out; without it, `http://` and the request's Host.
     pub public_url: Option<String>,
+    /// Per-key token buckets, checked once a signature is verified.
+    pub rate_limits: overload::RateLimits,
+    /// The bound on requests in progress.
+    pub admission: overload::Admission,
 }
 
 impl AppState {
@@ -55,6 +60,8 @@ impl AppState {
             live,
             renders: Arc::new(widget::RenderCache::new()),
             public_url: None,
+            rate_limits: overload::RateLimits::off(),
+            admission: overload::Admission::unbounded(),
         }
     }
 }

@@ -89,7 +89,8 @@ async fn main() {
     let streams = env_usize("STREAMS", 10_000);
     let users = env_usize("USERS", 1_000).min(streams).max(1);
     let _ = rlimit::increase_nofile_limit(u64::MAX);
-    let server = Server::start_with(&["--max-connections", "16000"]).await;
+    let server =
+        Server::start_with(&["--max-connections", "16000", "--rate-limit-per-key", "off"]).await;
     let client = server.client();
     let instance = create_instance(&client).await;
     println!("creating {users} users and their widget sessions…");

@@ -136,4 +136,59 @@ pub struct ServeArgs {
     /// only recorded.
     #[arg(long, env = "HERALD_PUSH_WEBHOOK")]
     pub push_webhook: Option<String>,
+
+    /// Requests per second each access key may make (a token bucket per
+    /// key, refilled at this rate); beyond it, 429 ThrottlingException
+    /// (ThrottledClientException for Chime). `0` or `off` turns it off.
+    #[arg(
+        long,
+        env = "HERALD_RATE_LIMIT_PER_KEY",
+        default_value = "1000",
+        value_parser = parse_off_or_number::<u32>
+    )]
+    pub rate_limit_per_key: u32,
+
+    /// Requests a key may make at once before the rate applies (the
+    /// bucket's size) [default: twice --rate-limit-per-key].
+    #[arg(long, env = "HERALD_RATE_LIMIT_BURST")]
+    pub rate_limit_burst: Option<u32>,
+
+    /// Requests worked on at once at most; more wait up to
+    /// --in-flight-wait-ms for one to finish, then are refused (429
+    /// ThrottlingException; 503 ServiceUnavailableException for Chime).
+    /// Event streams and the health check do not count. `0` or `off`: no
+    /// bound.
+    #[arg(
+        long,
+        env = "HERALD_MAX_IN_FLIGHT",
+        default_value = "512",
+        value_parser = parse_off_or_number::<usize>
+    )]
+    pub max_in_flight: usize,
+
+    /// How long a request waits for a place among --max-in-flight.
+    #[arg(long, env = "HERALD_IN_FLIGHT_WAIT_MS", default_value_t = 2000)]
+    pub in_flight_wait_ms: u64,
+}
+
+/// A number, with `off` meaning 0.
+fn parse_off_or_number<T: std::str::FromStr + From<u8>>(text: &str) -> Result<T, String> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(T::from(0));
+    }
+    text.parse()
+        .map_err(|_| format!("expected a whole number or `off`, got '{text}'"))
+}
+
+impl ServeArgs {
+    /// The rate limit in force: the burst defaults to twice the rate.
+    pub fn rate_limit(&self) -> herald_protocol::overload::RateLimitSettings {
+        let per_second = self.rate_limit_per_key;
+        herald_protocol::overload::RateLimitSettings {
+            per_second,
+            burst: self
+                .rate_limit_burst
+                .unwrap_or_else(|| per_second.saturating_mul(2)),
+        }
+    }
 }

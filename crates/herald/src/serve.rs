@@ -12,6 +12,7 @@ use herald_domain::connect::validate::region_name;
 use herald_domain::live::LiveHub;
 use herald_protocol::AppState;
 use herald_protocol::auth::credentials::{KeyRing, Keys, exposure_warning};
+use herald_protocol::overload::{Admission, RateLimits};
 use herald_protocol::push_webhook::{self, Webhook};
 use herald_protocol::server::ServerLimits;
 use herald_store::feed::{ChangeFeed, LocalFeed, PgFeed};
@@ -68,9 +69,24 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     ));
     let mut state = AppState::new(connect, chime.clone(), keys.clone(), live.clone());
     state.public_url = args.public_url.clone();
+    let rate_limit = args.rate_limit();
+    state.rate_limits = RateLimits::new(rate_limit);
+    state.admission = Admission::new(
+        args.max_in_flight,
+        Duration::from_millis(args.in_flight_wait_ms),
+    );
+    if rate_limit.per_second == 0 {
+        tracing::info!("per-key rate limit off");
+    } else {
+        tracing::info!(
+            per_second = rate_limit.per_second,
+            burst = rate_limit.burst,
+            "per-key rate limit"
+        );
+    }
     let state = Arc::new(state);
     let app = herald_protocol::router(
-        state,
+        state.clone(),
         Duration::from_secs(args.request_timeout_seconds.max(1)),
     );
 
@@ -80,7 +96,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    tokio::spawn(reload_keys_on_hangup(keys, stop_rx.clone()));
+    tokio::spawn(reload_keys_on_hangup(keys, state.clone(), stop_rx.clone()));
     let deliverer = webhook.map(|webhook| {
         tracing::info!(webhook = %webhook.location(), "push deliveries go to the webhook");
         tokio::spawn(push_webhook::run(
@@ -257,7 +273,11 @@ fn load_keys(args: &ServeArgs) -> anyhow::Result<Keys> {
 
 /// SIGHUP re-reads the credentials file; a file that fails to parse is
 /// reported and the keys in force stay in force.
-async fn reload_keys_on_hangup(keys: Arc<Keys>, mut stop: watch::Receiver<bool>) {
+async fn reload_keys_on_hangup(
+    keys: Arc<Keys>,
+    state: Arc<AppState>,
+    mut stop: watch::Receiver<bool>,
+) {
     let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
     else {
         tracing::warn!("cannot listen for SIGHUP; credentials will not be reloaded");
@@ -277,6 +297,8 @@ async fn reload_keys_on_hangup(keys: Arc<Keys>, mut stop: watch::Receiver<bool>)
         }
         match keys.reload() {
             Ok(count) => {
+                // Removed keys' buckets go once they have refilled.
+                state.rate_limits.forget_idle();
                 tracing::info!(keys = count, file = %path.display(), "SIGHUP: credentials reloaded")
             }
             Err(error) => {

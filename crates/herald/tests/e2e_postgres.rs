@@ -48,6 +48,9 @@ mod search;
 #[path = "e2e/security.rs"]
 #[cfg(herald_pg_tests)]
 mod security;
+#[path = "e2e/throttling.rs"]
+#[cfg(herald_pg_tests)]
+mod throttling;
 #[path = "e2e/user_notifications.rs"]
 #[cfg(herald_pg_tests)]
 mod user_notifications;

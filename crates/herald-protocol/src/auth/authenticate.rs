@@ -77,6 +77,14 @@ pub struct PendingAuthentication {
     key: Arc<Key>,
 }
 
+impl PendingAuthentication {
+    /// The key the request claims to be signed with (known, not yet
+    /// verified).
+    pub fn access_key_id(&self) -> &str {
+        &self.authorization.access_key_id
+    }
+}
+
 pub fn check_headers(
     keys: &Keys,
     region: &str,

@@ -10,6 +10,8 @@ pub struct AwsError {
     pub status: StatusCode,
     pub error_type: &'static str,
     pub message: String,
+    /// Seconds for a `Retry-After` header, when the client should wait.
+    pub retry_after_seconds: Option<u64>,
 }
 
 impl AwsError {
@@ -18,7 +20,14 @@ impl AwsError {
             status,
             error_type,
             message: message.into(),
+            retry_after_seconds: None,
         }
+    }
+
+    /// The same error, telling the client when to retry.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_seconds = Some(seconds);
+        self
     }
 
     /// Malformed input: bad JSON, a member of the wrong type.
@@ -68,6 +77,11 @@ impl IntoResponse for AwsError {
             "x-amzn-ErrorType",
             HeaderValue::from_static(self.error_type),
         );
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }

@@ -5,6 +5,7 @@ use herald_domain::chime::ChimeError;
 use http::StatusCode;
 
 use crate::aws::AwsError;
+use crate::overload::OverloadError;
 
 /// Seconds a client should wait before retrying after a 503.
 pub const RETRY_AFTER_SECONDS: u32 = 1;
@@ -41,4 +42,20 @@ pub fn wire(error: AwsError) -> AwsError {
     } else {
         error
     }
+}
+
+/// A spent rate limit is Chime's `ThrottledClientException` (429), as AWS
+/// sends it; a full server is `ServiceUnavailableException` (503), which
+/// the SDKs retry (they do not retry `ThrottledClientException`).
+pub fn overload(error: &OverloadError) -> AwsError {
+    let (status, error_type) = match error {
+        OverloadError::Throttled { .. } => {
+            (StatusCode::TOO_MANY_REQUESTS, "ThrottledClientException")
+        }
+        OverloadError::AtCapacity { .. } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailableException",
+        ),
+    };
+    AwsError::new(status, error_type, error.to_string()).retry_after(error.retry_after_seconds())
 }

@@ -17,7 +17,7 @@ use http::{HeaderValue, StatusCode};
 use serde_json::Value;
 
 use crate::aws::{AwsError, AwsRequest};
-pub use errors::{to_aws, wire};
+pub use errors::{overload, to_aws, wire};
 pub use router::{ChimeOp, routes};
 
 type HandlerResult = Result<Response, AwsError>;

@@ -125,6 +125,17 @@ fn access(
         .map_err(|refusal| unauthorized(refusal.to_string()))
 }
 
+/// The widget's writes count against the in-flight bound as API calls do.
+/// (They have no rate limit of their own: a token is minted by a signed,
+/// rate-limited call, and its writes are a person's clicks.)
+async fn admit(state: &AppState) -> Result<crate::overload::Admitted, AwsError> {
+    state
+        .admission
+        .enter()
+        .await
+        .map_err(|error| crate::connect::errors::overload(&error))
+}
+
 fn refused(error: AwsError) -> Response {
     let mut response = error.into_response();
     if response.status() == StatusCode::UNAUTHORIZED {
@@ -202,6 +213,7 @@ async fn set_status(
 ) -> Response {
     let result = async {
         let access = access(&state, &headers, None)?;
+        let _admitted = admit(&state).await?;
         let request: StatusRequest = body(bytes)?.json()?;
         let notification_id = request
             .notification_id
@@ -241,6 +253,7 @@ async fn read_all(
 ) -> Response {
     let result = async {
         let access = access(&state, &headers, None)?;
+        let _admitted = admit(&state).await?;
         let request: ReadAllRequest = body(bytes)?.json()?;
         let (updated, resume) = state
             .connect

@@ -19,5 +19,6 @@ mod protocol;
 mod search;
 mod security;
 mod storage_faults;
+mod throttling;
 mod user_notifications;
 mod widget;

@@ -48,6 +48,10 @@ const HERALD_ENV: &[&str] = &[
     "HERALD_DATABASE_URL",
     "HERALD_DATABASE_MAX_CONNECTIONS",
     "HERALD_DATABASE_STATEMENT_TIMEOUT_MS",
+    "HERALD_RATE_LIMIT_PER_KEY",
+    "HERALD_RATE_LIMIT_BURST",
+    "HERALD_MAX_IN_FLIGHT",
+    "HERALD_IN_FLIGHT_WAIT_MS",
 ];
 const READY_PREFIX: &str = "herald listening on http://";
 /// Lines `recent_log` shows.
