@@ -331,3 +331,26 @@ async fn restore_refuses_what_is_not_a_whole_herald_backup() {
         .collect();
     assert!(left.is_empty(), "nothing but the lock is left: {left:?}");
 }
+
+#[tokio::test]
+async fn restore_refuses_a_backup_with_a_damaged_page() {
+    let dir = closed_store().await;
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("backup.db");
+    sqlite::backup(dir.path(), &file).await.expect("backup");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let page_size = usize::from(u16::from_be_bytes([bytes[16], bytes[17]]));
+    assert!(bytes.len() >= 4 * page_size, "a backup spans several pages");
+    // The b-tree header of the third page: the length stays right, only
+    // reading every page can tell.
+    bytes[2 * page_size..2 * page_size + 64].fill(0xA5);
+    std::fs::write(&file, &bytes).unwrap();
+
+    let target = tempfile::tempdir().unwrap();
+    let refused = sqlite::restore(&file, target.path(), false)
+        .await
+        .expect_err("restore of a damaged backup");
+    assert!(matches!(refused, StoreError::Corrupt(_)), "{refused:?}");
+    assert!(refused.to_string().contains("damaged"), "{refused}");
+    assert!(!target.path().join("herald.db").exists());
+}

@@ -1391,3 +1391,48 @@ pub fn run_herald(args: &[&str], timeout: Duration) -> Run {
         stderr: err.join().unwrap_or_default(),
     }
 }
+
+// ---------------------------------------------------------------------------
+// Servers on a given data directory (backup and restore)
+
+impl Server {
+    /// Starts a server (SQLite) on `data_dir`, which may already hold a
+    /// store; the server owns the directory from then on.
+    pub async fn launch_in(launch: Launch, data_dir: TempDir) -> Server {
+        let mut server = Server {
+            child: None,
+            data_dir,
+            database: None,
+            launch,
+            addr: String::new(),
+            log: Arc::new(Mutex::new(Vec::new())),
+        };
+        server.spawn();
+        server
+    }
+
+    /// SIGTERM, and wait until the server has exited (its data directory
+    /// stays); `start_again` starts it anew.
+    pub async fn stop(&mut self) {
+        let mut child = self.child.take().expect("server is running");
+        let pid = child.id().to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill -TERM");
+        assert!(status.success(), "kill -TERM {pid} failed");
+        let exited =
+            tokio::task::block_in_place(|| wait_with_deadline(&mut child, SHUTDOWN_TIMEOUT));
+        if exited.is_none() {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("herald did not exit within {SHUTDOWN_TIMEOUT:?} of SIGTERM");
+        }
+    }
+
+    /// Starts a stopped server again on its data directory.
+    pub async fn start_again(&mut self) {
+        assert!(self.child.is_none(), "server is running");
+        self.spawn();
+    }
+}
