@@ -33,8 +33,9 @@ pub enum StoreError {
     /// The backend failed or is unreachable; the operation changed nothing.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
-    /// Stored data could not be decoded: a bug or a damaged database.
-    #[error("corrupt record: {0}")]
+    /// Stored data could not be decoded, or the database file is damaged
+    /// or not a database: a bug or damage.
+    #[error("corrupt data: {0}")]
     Corrupt(String),
     /// The disk under the store is full; the write changed nothing, and
     /// writes work again once space is freed.

@@ -28,6 +28,48 @@ pub enum Command {
     /// Manage the keys of a credentials file.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Copy the embedded store to a new file, consistently, while a server
+    /// runs on it or not. (For PostgreSQL, use pg_dump.)
+    Backup(BackupArgs),
+    /// Replace the embedded store with a backup; the server must be
+    /// stopped. (For PostgreSQL, use pg_restore.)
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BackupArgs {
+    /// The file to write; refused if it exists.
+    #[arg(long)]
+    pub to: PathBuf,
+
+    /// The data directory of the store to copy.
+    #[arg(long, env = "HERALD_DATA_DIR", default_value = "./herald-data")]
+    pub data_dir: PathBuf,
+
+    /// Set when the store is PostgreSQL: then this command refuses and
+    /// points to pg_dump.
+    #[arg(long, env = "HERALD_DATABASE_URL", hide = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct RestoreArgs {
+    /// The backup to restore (a file `herald backup` wrote).
+    #[arg(long)]
+    pub from: PathBuf,
+
+    /// The data directory to restore into; created if missing.
+    #[arg(long, env = "HERALD_DATA_DIR", default_value = "./herald-data")]
+    pub data_dir: PathBuf,
+
+    /// Replace the store the data directory already holds.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Set when the store is PostgreSQL: then this command refuses and
+    /// points to pg_restore.
+    #[arg(long, env = "HERALD_DATABASE_URL", hide = true)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

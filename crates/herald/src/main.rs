@@ -1,6 +1,7 @@
 //! The `herald` binary: parses configuration and wires the store, the
 //! rules and the HTTP layer together. Nothing else lives here.
 
+mod backup;
 mod config;
 mod keys;
 mod serve;
@@ -38,6 +39,8 @@ async fn run() -> anyhow::Result<()> {
     match cli.command {
         Some(config::Command::Serve(args)) => serve::run(args).await,
         Some(config::Command::Keys(config::KeysCommand::Add(args))) => keys::add(args),
+        Some(config::Command::Backup(args)) => backup::backup(args).await,
+        Some(config::Command::Restore(args)) => backup::restore(args).await,
         None => serve::run(cli.serve).await,
     }
 }

@@ -4,9 +4,12 @@
 //! inside a writer transaction cannot race with another write; a small pool
 //! of readers serves queries concurrently from WAL snapshots.
 
+mod backup;
 mod chime;
+mod dir_lock;
 mod group_commit;
 mod housekeeping;
+mod identity;
 mod instances;
 mod notifications;
 #[cfg(test)]
@@ -16,6 +19,10 @@ mod search_probe;
 mod tags;
 mod user_view;
 mod users;
+
+pub use backup::{Written, backup, restore};
+pub use dir_lock::DirLock;
+pub use identity::HERALD_APPLICATION_ID;
 
 use std::path::Path;
 use std::time::Duration;
@@ -49,18 +56,28 @@ pub struct SqliteStore {
     group_commit: group_commit::GroupCommit,
     readers: SqlitePool,
     token_secret: Vec<u8>,
+    /// Released by `close` (or on drop), so the directory can be reopened.
+    lock: std::sync::Mutex<Option<DirLock>>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) `data_dir/herald.db`, brings its schema up
-    /// to date and makes sure the token secret exists.
+    /// to date and makes sure the token secret exists. Holds the
+    /// directory's lock until closed: a second store on the same directory,
+    /// in this process or another, is refused. So is a file that is not a
+    /// Herald database, untouched.
     pub async fn open(data_dir: &Path) -> StoreResult<SqliteStore> {
         tokio::fs::create_dir_all(data_dir).await.map_err(|e| {
             StoreError::Unavailable(format!("cannot create {}: {e}", data_dir.display()))
         })?;
         ensure_writable(data_dir).await?;
+        let lock = DirLock::acquire(data_dir)?;
+        let path = data_dir.join(DB_FILE);
+        // Under the lock: nothing else of Herald's changes the file between
+        // this look and the writer's first write.
+        let found = identity::inspect(&path).await?;
         let options = SqliteConnectOptions::new()
-            .filename(data_dir.join(DB_FILE))
+            .filename(&path)
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: every acknowledged commit is fsynced to the WAL, so it
             // survives kill -9 and power loss (NORMAL would not in WAL mode).
@@ -73,6 +90,13 @@ impl SqliteStore {
             .connect_with(options.clone().create_if_missing(true))
             .await
             .map_err(db_err)?;
+        if found != (identity::Found::Herald { marked: true }) {
+            // New files, and those of Herald versions before the mark.
+            sqlx::query(&format!("PRAGMA application_id = {HERALD_APPLICATION_ID}"))
+                .execute(&writer)
+                .await
+                .map_err(db_err)?;
+        }
         MIGRATOR
             .run(&writer)
             .await
@@ -92,6 +116,7 @@ impl SqliteStore {
             writer,
             readers,
             token_secret,
+            lock: std::sync::Mutex::new(Some(lock)),
         })
     }
 }
@@ -319,5 +344,7 @@ impl Store for SqliteStore {
         // WAL into the main file.
         self.readers.close().await;
         self.writer.close().await;
+        let lock = self.lock.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(lock);
     }
 }

@@ -7,6 +7,7 @@ mod common;
 /// This binary runs the suite on the embedded SQLite store.
 const BACKEND: common::Backend = common::Backend::Sqlite;
 
+mod backup;
 mod chime;
 mod cli;
 mod crash;

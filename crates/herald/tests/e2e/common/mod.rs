@@ -369,6 +369,7 @@ impl Server {
 
     /// Starts a stopped server again (the port may change).
     pub async fn start_again(&mut self) {
+        assert!(self.child.is_none(), "server is running");
         self.spawn();
     }
 
@@ -1411,5 +1412,25 @@ pub fn run_herald(args: &[&str], timeout: Duration) -> Run {
         status,
         stdout: out.join().unwrap_or_default(),
         stderr: err.join().unwrap_or_default(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Servers on a given data directory (backup and restore)
+
+impl Server {
+    /// Starts a server (SQLite) on `data_dir`, which may already hold a
+    /// store; the server owns the directory from then on.
+    pub async fn launch_in(launch: Launch, data_dir: TempDir) -> Server {
+        let mut server = Server {
+            child: None,
+            data_dir,
+            database: None,
+            launch,
+            addr: String::new(),
+            log: Arc::new(Mutex::new(Vec::new())),
+        };
+        server.spawn();
+        server
     }
 }
