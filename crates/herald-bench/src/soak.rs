@@ -47,8 +47,7 @@ pub async fn soak(
     while started.elapsed() < total {
         let slice = (total - started.elapsed())
             .as_secs_f64()
-            .min(SLICE_SECONDS)
-            .max(1.0);
+            .clamp(1.0, SLICE_SECONDS);
         let mut running = tokio::task::JoinSet::new();
         for op in MIX {
             let (client, data) = (client.clone(), data.clone());

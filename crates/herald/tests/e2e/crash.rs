@@ -82,7 +82,7 @@ impl Worker {
                 if self.notes.len() < 3 || (roll < 35 && self.notes.len() < MAX_NOTES_PER_WORKER) {
                     InFlight::Create {
                         text: format!("w{}-create-{}", self.index, self.writes),
-                        broadcast: roll % 5 == 0,
+                        broadcast: roll.is_multiple_of(5),
                     }
                 } else if roll < 55 {
                     let picked = self.pick();
@@ -363,9 +363,9 @@ async fn check_and_settle(
         .iter()
         .flat_map(|w| w.notes.iter().filter(|n| n.broadcast).map(|n| n.id.clone()))
         .collect();
-    for index in 0..workers.len() {
+    for (index, worker) in workers.iter_mut().enumerate() {
         let seen: BTreeMap<String, NotificationStatus> =
-            list_user_notifications_all(client, &instance.id, &workers[index].user.id)
+            list_user_notifications_all(client, &instance.id, &worker.user.id)
                 .await
                 .into_iter()
                 .map(|n| {
@@ -378,7 +378,6 @@ async fn check_and_settle(
                     )
                 })
                 .collect();
-        let worker = &mut workers[index];
         if let Some(InFlight::Status { id, status }) = worker.in_flight.clone()
             && seen.get(&id) == Some(&status)
         {
