@@ -256,7 +256,7 @@ async fn ten_sigkill_rounds_lose_no_acknowledged_write() {
         timing ^= timing >> 7;
         timing ^= timing << 17;
         tokio::time::sleep(Duration::from_millis(150 + timing % 900)).await;
-        server.kill9().await;
+        server.kill9_and_settle().await;
         stop.store(true, Ordering::Relaxed);
         for task in tasks {
             workers.push(task.await.expect("worker"));

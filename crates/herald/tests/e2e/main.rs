@@ -20,6 +20,7 @@ mod protocol;
 mod search;
 mod security;
 mod storage_faults;
+mod storage_read_only;
 mod throttling;
 mod user_notifications;
 mod widget;

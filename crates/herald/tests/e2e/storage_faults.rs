@@ -87,7 +87,7 @@ fn fill(path: &PathBuf) {
     let _ = file.sync_all();
 }
 
-async fn create(
+pub(super) async fn create(
     client: &Client,
     instance_id: &str,
     recipient: &str,
@@ -104,7 +104,7 @@ async fn create(
         .map_err(|e| api_error(&e))
 }
 
-async fn content_of(client: &Client, instance_id: &str, id: &str) -> Option<String> {
+pub(super) async fn content_of(client: &Client, instance_id: &str, id: &str) -> Option<String> {
     let out = ok(client
         .describe_notification()
         .instance_id(instance_id)

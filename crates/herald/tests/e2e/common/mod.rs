@@ -389,6 +389,35 @@ impl Server {
         self.spawn();
     }
 
+    /// As `kill9`, but on PostgreSQL the restart waits until the database
+    /// has let go of the dead node's sessions: a statement it had sent may
+    /// still be running there (and commit) after the process is gone, so
+    /// only then is every write it had in flight decided. Only for a
+    /// server that shares its database with no other node.
+    pub async fn kill9_and_settle(&mut self) {
+        let mut child = self.child.take().expect("server is running");
+        child.kill().expect("SIGKILL herald");
+        let _ = tokio::task::block_in_place(|| child.wait());
+        if let Some(database) = &self.database {
+            let database = database.clone();
+            eventually(
+                Duration::from_secs(60),
+                "the dead node's sessions to end",
+                || {
+                    let database = database.clone();
+                    async move {
+                        match database.herald_connections().await {
+                            Ok(0) => Some(()),
+                            _ => None,
+                        }
+                    }
+                },
+            )
+            .await;
+        }
+        self.spawn();
+    }
+
     fn spawn(&mut self) {
         let listen = self.launch.listen.as_deref().unwrap_or("127.0.0.1:0");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
