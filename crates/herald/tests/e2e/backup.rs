@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::common::*;
 use aws_sdk_connect::Client;
-use aws_sdk_connect::types::{Notification, NotificationStatus};
+use aws_sdk_connect::types::NotificationStatus;
 use tokio::task::JoinSet;
 
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
@@ -45,17 +45,6 @@ struct Ack {
 }
 
 type Acked = Arc<Mutex<Vec<Ack>>>;
-
-async fn describe(client: &Client, instance_id: &str, id: &str) -> Notification {
-    ok(client
-        .describe_notification()
-        .instance_id(instance_id)
-        .notification_id(id)
-        .send()
-        .await)
-    .notification
-    .expect("Notification")
-}
 
 /// Creates notifications and marks each READ for its recipient, until
 /// `stop`; records each write once it is acknowledged.

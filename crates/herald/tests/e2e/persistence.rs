@@ -3,23 +3,11 @@
 use std::collections::HashMap;
 
 use crate::common::*;
-use aws_sdk_connect::Client;
 use aws_sdk_connect::types::{
     ConfigurableNotificationPriority, DirectoryType, LocaleCode, Notification, NotificationStatus,
     UserIdentityInfo,
 };
 use tokio::task::JoinSet;
-
-async fn describe(client: &Client, instance_id: &str, id: &str) -> Notification {
-    ok(client
-        .describe_notification()
-        .instance_id(instance_id)
-        .notification_id(id)
-        .send()
-        .await)
-    .notification
-    .expect("Notification")
-}
 
 #[track_caller]
 fn assert_same_notification(a: &Notification, b: &Notification) {

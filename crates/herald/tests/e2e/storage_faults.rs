@@ -104,7 +104,7 @@ pub(super) async fn create(
         .map_err(|e| api_error(&e))
 }
 
-pub(super) async fn content_of(client: &Client, instance_id: &str, id: &str) -> Option<String> {
+async fn content_of(client: &Client, instance_id: &str, id: &str) -> Option<String> {
     let out = ok(client
         .describe_notification()
         .instance_id(instance_id)
@@ -115,6 +115,39 @@ pub(super) async fn content_of(client: &Client, instance_id: &str, id: &str) -> 
         .and_then(|n| n.content())
         .and_then(|c| c.get(&LocaleCode::EnUs))
         .cloned()
+}
+
+/// A status change is refused as the creates are.
+pub(super) async fn assert_status_write_refused(
+    client: &Client,
+    instance_id: &str,
+    user_id: &str,
+    notification_id: &str,
+) {
+    let status = client
+        .update_user_notification_status()
+        .instance_id(instance_id)
+        .user_id(user_id)
+        .notification_id(notification_id)
+        .status(aws_sdk_connect::types::NotificationStatus::Read)
+        .send()
+        .await;
+    assert_eq!(expect_err(status).code, "InternalServiceException");
+}
+
+/// Every acknowledged (id, text) describes with its text.
+pub(super) async fn assert_all_readable(
+    client: &Client,
+    instance_id: &str,
+    acknowledged: &[(String, String)],
+) {
+    for (id, text) in acknowledged {
+        assert_eq!(
+            content_of(client, instance_id, id).await.as_deref(),
+            Some(text.as_str()),
+            "acknowledged {id} lost or changed"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -169,23 +202,10 @@ async fn a_full_disk_fails_writes_clearly_keeps_reads_and_recovers() {
         again.expect_err("write on a full disk").code,
         "InternalServiceException"
     );
-    let status = client
-        .update_user_notification_status()
-        .instance_id(&instance.id)
-        .user_id(&user.id)
-        .notification_id(&acknowledged[0].0)
-        .status(aws_sdk_connect::types::NotificationStatus::Read)
-        .send()
-        .await;
-    assert_eq!(expect_err(status).code, "InternalServiceException");
+    assert_status_write_refused(&client, &instance.id, &user.id, &acknowledged[0].0).await;
 
     // Reads keep working, and every acknowledged write is readable.
-    for (id, text) in &acknowledged {
-        assert_eq!(
-            content_of(&client, &instance.id, id).await.as_deref(),
-            Some(text.as_str())
-        );
-    }
+    assert_all_readable(&client, &instance.id, &acknowledged).await;
     let listed = list_user_notifications_all(&client, &instance.id, &user.id).await;
     assert_eq!(
         listed.len(),
@@ -203,12 +223,7 @@ async fn a_full_disk_fails_writes_clearly_keeps_reads_and_recovers() {
     // Nothing was damaged: a crash and a restart keep every acknowledged write.
     server.kill9().await;
     let client = server.client();
-    for (id, text) in &acknowledged {
-        assert_eq!(
-            content_of(&client, &instance.id, id).await.as_deref(),
-            Some(text.as_str())
-        );
-    }
+    assert_all_readable(&client, &instance.id, &acknowledged).await;
     let listed = list_user_notifications_all(&client, &instance.id, &user.id).await;
     assert_eq!(listed.len(), acknowledged.len());
 }

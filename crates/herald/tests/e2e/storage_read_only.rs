@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::storage_faults::{content_of, create};
+use super::storage_faults::{assert_all_readable, assert_status_write_refused, create};
 use crate::common::*;
 
 /// An ext4 filesystem in a file, on a loop device, mounted with
@@ -160,23 +160,10 @@ async fn a_filesystem_turning_read_only_fails_writes_keeps_reads_and_loses_nothi
         (500, "InternalServiceException"),
         "{refused:?}"
     );
-    let status = client
-        .update_user_notification_status()
-        .instance_id(&instance.id)
-        .user_id(&user.id)
-        .notification_id(&acknowledged[0].0)
-        .status(aws_sdk_connect::types::NotificationStatus::Read)
-        .send()
-        .await;
-    assert_eq!(expect_err(status).code, "InternalServiceException");
+    assert_status_write_refused(&client, &instance.id, &user.id, &acknowledged[0].0).await;
 
     // Reads keep working from what is stored.
-    for (id, text) in &acknowledged {
-        assert_eq!(
-            content_of(&client, &instance.id, id).await.as_deref(),
-            Some(text.as_str())
-        );
-    }
+    assert_all_readable(&client, &instance.id, &acknowledged).await;
     let listed = list_user_notifications_all(&client, &instance.id, &user.id).await;
     assert_eq!(listed.len(), acknowledged.len());
     let unread = listed
@@ -197,12 +184,7 @@ async fn a_filesystem_turning_read_only_fails_writes_keeps_reads_and_loses_nothi
     disk.repair();
     server.start_again().await;
     let client = server.client();
-    for (id, text) in &acknowledged {
-        assert_eq!(
-            content_of(&client, &instance.id, id).await.as_deref(),
-            Some(text.as_str())
-        );
-    }
+    assert_all_readable(&client, &instance.id, &acknowledged).await;
     let listed = list_user_notifications_all(&client, &instance.id, &user.id).await;
     assert_eq!(
         listed.len(),

@@ -820,6 +820,18 @@ pub async fn list_notifications_all(client: &Client, instance_id: &str) -> Vec<N
     panic!("ListNotifications never stopped paging");
 }
 
+/// DescribeNotification, which must succeed.
+pub async fn describe(client: &Client, instance_id: &str, id: &str) -> Notification {
+    ok(client
+        .describe_notification()
+        .instance_id(instance_id)
+        .notification_id(id)
+        .send()
+        .await)
+    .notification
+    .expect("Notification")
+}
+
 pub async fn list_notification_ids(client: &Client, instance_id: &str) -> Vec<String> {
     list_notifications_all(client, instance_id)
         .await
