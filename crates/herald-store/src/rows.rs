@@ -133,37 +133,83 @@ pub(crate) fn user<R: HeraldRow>(row: &R) -> StoreResult<UserRecord> {
     })
 }
 
+/// A notification's stored columns, before their values are checked: the
+/// one place where stored numbers become priorities and times, whichever
+/// way the row arrived (a driver row, or SQLite's JSON page below).
+#[derive(serde::Deserialize)]
+pub(crate) struct NotificationColumns {
+    pub seq: i64,
+    pub instance_seq: i64,
+    pub id: String,
+    pub arn: String,
+    pub content: crate::Content,
+    pub urgency: i64,
+    pub recipients: Vec<String>,
+    pub broadcast: bool,
+    pub tags: crate::Tags,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub modified_at: i64,
+    pub modified_region: String,
+}
+
+impl NotificationColumns {
+    pub(crate) fn into_notification(self) -> StoreResult<Notification> {
+        let urgency = self.urgency;
+        let priority = Priority::from_urgency(urgency)
+            .ok_or_else(|| StoreError::Corrupt(format!("urgency: unknown value {urgency}")))?;
+        Ok(Notification {
+            seq: self.seq,
+            instance_seq: self.instance_seq,
+            id: self.id,
+            arn: self.arn,
+            content: self.content,
+            priority,
+            recipients: self.recipients,
+            broadcast: self.broadcast,
+            tags: self.tags,
+            created_at: timestamp(self.created_at, "created_at")?,
+            expires_at: timestamp(self.expires_at, "expires_at")?,
+            modified_at: timestamp(self.modified_at, "modified_at")?,
+            modified_region: self.modified_region,
+        })
+    }
+}
+
 pub(crate) fn notification<R: HeraldRow>(row: &R) -> StoreResult<Notification> {
-    let urgency: i64 = get(row, "urgency")?;
-    let priority = Priority::from_urgency(urgency)
-        .ok_or_else(|| StoreError::Corrupt(format!("urgency: unknown value {urgency}")))?;
-    Ok(Notification {
+    NotificationColumns {
         seq: get(row, "seq")?,
         instance_seq: get(row, "instance_seq")?,
         id: get(row, "id")?,
         arn: get(row, "arn")?,
         content: get_json(row, "content")?,
-        priority,
+        urgency: get(row, "urgency")?,
         recipients: get_json(row, "recipients")?,
         broadcast: get(row, "broadcast")?,
         tags: get_json(row, "tags")?,
-        created_at: get_time(row, "created_at")?,
-        expires_at: get_time(row, "expires_at")?,
-        modified_at: get_time(row, "modified_at")?,
+        created_at: get(row, "created_at")?,
+        expires_at: get(row, "expires_at")?,
+        modified_at: get(row, "modified_at")?,
         modified_region: get(row, "modified_region")?,
-    })
+    }
+    .into_notification()
+}
+
+/// A stored status (`None`: no row, so UNREAD).
+pub(crate) fn user_status(stored: Option<&str>) -> StoreResult<UserStatus> {
+    match stored {
+        None => Ok(UserStatus::Unread),
+        Some(text) => UserStatus::parse(text)
+            .ok_or_else(|| StoreError::Corrupt(format!("status: unknown value {text:?}"))),
+    }
 }
 
 /// A notification row followed by a nullable `status` column.
 pub(crate) fn user_notification<R: HeraldRow>(row: &R) -> StoreResult<UserNotification> {
-    let status = match get::<Option<String>>(row, "status")? {
-        None => UserStatus::Unread,
-        Some(text) => UserStatus::parse(&text)
-            .ok_or_else(|| StoreError::Corrupt(format!("status: unknown value {text:?}")))?,
-    };
+    let status: Option<String> = get(row, "status")?;
     Ok(UserNotification {
         notification: notification(row)?,
-        status,
+        status: user_status(status.as_deref())?,
     })
 }
 

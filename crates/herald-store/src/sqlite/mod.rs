@@ -11,6 +11,7 @@ mod group_commit;
 mod housekeeping;
 mod identity;
 mod instances;
+mod json_page;
 mod notifications;
 #[cfg(test)]
 mod plans;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use super::SqliteStore;
+use super::{SqliteStore, json_page};
 use crate::db_error::db_err;
 use crate::rows::{self, NOTIFICATION_COLUMNS, NOTIFICATION_FIELDS, ms, to_json};
 use crate::{
@@ -57,17 +57,18 @@ impl SqliteStore {
         after: Option<CreatedCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Notification>> {
-        let mut qb = QueryBuilder::<Sqlite>::new(format!(
+        let mut qb = json_page::open(json_page::NEWEST_FIRST, false);
+        qb.push(format!(
             "SELECT {NOTIFICATION_COLUMNS} FROM notifications n WHERE n.instance_seq = "
-        ));
-        qb.push_bind(instance_seq)
-            .push(" AND n.expires_at > ")
-            .push_bind(ms(now));
+        ))
+        .push_bind(instance_seq)
+        .push(" AND n.expires_at > ")
+        .push_bind(ms(now));
         push_created_keyset(&mut qb, after);
         qb.push(" ORDER BY n.created_at DESC, n.seq DESC LIMIT ")
             .push_bind(i64::from(limit));
-        let found = qb.build().fetch_all(&self.readers).await.map_err(db_err)?;
-        rows::all(&found, rows::notification)
+        json_page::close(&mut qb);
+        json_page::notifications(&mut qb, &self.readers).await
     }
 
     pub(super) async fn update_notification_content_impl(

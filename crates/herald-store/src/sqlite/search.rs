@@ -11,11 +11,11 @@
 use jiff::Timestamp;
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::SqliteStore;
 use super::notifications::{FIELD_CONTENT, FIELD_ID, push_created_keyset};
 use super::search_probe::PROBE_WINDOW;
+use super::{SqliteStore, json_page};
 use crate::db_error::db_err;
-use crate::rows::{self, NOTIFICATION_COLUMNS, ms};
+use crate::rows::{NOTIFICATION_COLUMNS, ms};
 use crate::search_text::prefix_successor;
 use crate::{
     Comparison, CreatedCursor, SearchExpr, SearchField, SearchPage, SearchQuery, StoreError,
@@ -46,11 +46,13 @@ impl SqliteStore {
             return Ok(page);
         }
 
-        let mut page = QueryBuilder::<Sqlite>::new(format!("SELECT {NOTIFICATION_COLUMNS}"));
+        let mut page = json_page::open(json_page::NEWEST_FIRST, false);
+        page.push(format!("SELECT {NOTIFICATION_COLUMNS}"));
         push_matches(&mut page, instance_seq, query, now);
         push_created_keyset(&mut page, after);
         page.push(" ORDER BY n.created_at DESC, n.seq DESC LIMIT ")
             .push_bind(i64::from(limit));
+        json_page::close(&mut page);
 
         let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*)");
         push_matches(&mut count, instance_seq, query, now);
@@ -58,7 +60,7 @@ impl SqliteStore {
         // One read transaction: the total and the page see the same
         // snapshot.
         let mut tx = self.readers.begin().await.map_err(db_err)?;
-        let found = page.build().fetch_all(&mut *tx).await.map_err(db_err)?;
+        let notifications = json_page::notifications(&mut page, &mut *tx).await?;
         let total: i64 = count
             .build_query_scalar()
             .fetch_one(&mut *tx)
@@ -67,7 +69,7 @@ impl SqliteStore {
         tx.commit().await.map_err(db_err)?;
 
         Ok(SearchPage {
-            notifications: rows::all(&found, rows::notification)?,
+            notifications,
             total: u64::try_from(total)
                 .map_err(|_| StoreError::Corrupt(format!("negative count {total}")))?,
         })

@@ -13,10 +13,10 @@
 use jiff::Timestamp;
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::SqliteStore;
 use super::notifications::{FIELD_CONTENT, FIELD_ID, push_created_keyset};
+use super::{SqliteStore, json_page};
 use crate::db_error::db_err;
-use crate::rows::{self, NOTIFICATION_COLUMNS, ms};
+use crate::rows::{NOTIFICATION_COLUMNS, ms};
 use crate::search_text::prefix_successor;
 use crate::{
     Comparison, CreatedCursor, SearchExpr, SearchField, SearchPage, SearchQuery, StoreResult,
@@ -49,10 +49,10 @@ impl SqliteStore {
         limit: u32,
         instance_size: i64,
     ) -> StoreResult<Option<SearchPage>> {
-        let mut qb = QueryBuilder::<Sqlite>::new("");
+        let mut qb = json_page::open(json_page::NEWEST_FIRST, false);
         push_probe(&mut qb, instance_seq, query, now, after, limit);
-        let found = qb.build().fetch_all(&self.readers).await.map_err(db_err)?;
-        let notifications = rows::all(&found, rows::notification)?;
+        json_page::close(&mut qb);
+        let notifications = json_page::notifications(&mut qb, &self.readers).await?;
         let Some(last) = notifications.last() else {
             return Ok(None);
         };

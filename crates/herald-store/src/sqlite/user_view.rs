@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use super::SqliteStore;
+use super::{SqliteStore, json_page};
 use crate::db_error::db_err;
 use crate::rows::{self, NOTIFICATION_COLUMNS, ms, timestamp};
 use crate::{
@@ -22,10 +22,10 @@ impl SqliteStore {
         after: Option<UserListCursor>,
         limit: u32,
     ) -> StoreResult<Vec<UserNotification>> {
-        let mut qb = QueryBuilder::<Sqlite>::new("");
+        let mut qb = json_page::open(json_page::MOST_URGENT_FIRST, true);
         push_user_listing(&mut qb, instance_seq, user_seq, now, after, limit);
-        let found = qb.build().fetch_all(&self.readers).await.map_err(db_err)?;
-        rows::all(&found, rows::user_notification)
+        json_page::close(&mut qb);
+        json_page::user_notifications(&mut qb, &self.readers).await
     }
 
     /// Two ordered index ranges, each cut at `cap` in listing order (so

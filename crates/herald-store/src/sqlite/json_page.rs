@@ -1,0 +1,98 @@
+//! Pages of notifications as one JSON value.
+//!
+//! The sqlx SQLite driver hands each result row from its worker thread to
+//! the caller as a message of its own, copying every column value
+//! (`sqlite3_value_dup`), and a column is then found by name. For a page
+//! of 50 notifications that cost far more than the query: in profiles of
+//! the listing the driver's per-row work and the thread hand-offs were
+//! most of the time, SQLite's own execution about a sixth. So a page is
+//! selected as a single row of one text value, built by SQLite's JSON
+//! functions in C, and decoded in one `serde_json` pass.
+
+use serde::de::DeserializeOwned;
+use sqlx::{Executor, QueryBuilder, Sqlite};
+
+use crate::db_error::db_err;
+use crate::rows::{NotificationColumns, from_json, user_status};
+use crate::{Notification, StoreResult, UserNotification};
+
+/// The columns of [`crate::rows::NOTIFICATION_COLUMNS`], unqualified (as
+/// the inner query names them), as one JSON array in the field order of
+/// [`NotificationColumns`]; the JSON-text columns are embedded as JSON,
+/// `broadcast` as a boolean.
+const NOTIFICATION_ARRAY: &str = "json_array(seq, instance_seq, id, arn, json(content), urgency, \
+     json(recipients), iif(broadcast, json('true'), json('false')), json(tags), created_at, \
+     expires_at, modified_at, modified_region)";
+
+/// Newest first: the instance listing and search.
+pub(super) const NEWEST_FIRST: &str = "created_at DESC, seq DESC";
+/// Most urgent, then newest first: a user's listing.
+pub(super) const MOST_URGENT_FIRST: &str = "urgency DESC, created_at DESC, seq DESC";
+
+/// Starts a page query: push the inner query (selecting
+/// `NOTIFICATION_COLUMNS`, and `status` when `with_status`) after it, then
+/// [`close`]. `order` must be the inner query's own order: the
+/// aggregate's `ORDER BY` keeps it (a subquery's order does not carry
+/// into an aggregate by any rule SQLite promises).
+pub(super) fn open<'a>(order: &str, with_status: bool) -> QueryBuilder<'a, Sqlite> {
+    let element = if with_status {
+        format!("json_array({NOTIFICATION_ARRAY}, status)")
+    } else {
+        NOTIFICATION_ARRAY.to_owned()
+    };
+    QueryBuilder::new(format!(
+        "SELECT json_group_array({element} ORDER BY {order}) FROM ("
+    ))
+}
+
+pub(super) fn close(qb: &mut QueryBuilder<'_, Sqlite>) {
+    qb.push(")");
+}
+
+async fn fetch<'e, T, E>(qb: &mut QueryBuilder<'_, Sqlite>, executor: E) -> StoreResult<Vec<T>>
+where
+    T: DeserializeOwned,
+    E: Executor<'e, Database = Sqlite>,
+{
+    let page: String = qb
+        .build_query_scalar()
+        .fetch_one(executor)
+        .await
+        .map_err(db_err)?;
+    from_json(&page, "page")
+}
+
+/// The page of a query opened without status.
+pub(super) async fn notifications<'e, E>(
+    qb: &mut QueryBuilder<'_, Sqlite>,
+    executor: E,
+) -> StoreResult<Vec<Notification>>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    fetch::<NotificationColumns, _>(qb, executor)
+        .await?
+        .into_iter()
+        .map(NotificationColumns::into_notification)
+        .collect()
+}
+
+/// The page of a query opened with status.
+pub(super) async fn user_notifications<'e, E>(
+    qb: &mut QueryBuilder<'_, Sqlite>,
+    executor: E,
+) -> StoreResult<Vec<UserNotification>>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    fetch::<(NotificationColumns, Option<String>), _>(qb, executor)
+        .await?
+        .into_iter()
+        .map(|(columns, status)| {
+            Ok(UserNotification {
+                notification: columns.into_notification()?,
+                status: user_status(status.as_deref())?,
+            })
+        })
+        .collect()
+}
