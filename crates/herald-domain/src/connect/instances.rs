@@ -1,5 +1,7 @@
 //! CreateInstance, DescribeInstance, ListInstances, DeleteInstance.
 
+use std::sync::Arc;
+
 use herald_store::{InstanceRecord, NewInstance};
 
 use super::ConnectService;
@@ -74,7 +76,9 @@ impl ConnectService {
         caller: &Caller,
         instance_id: &str,
     ) -> ConnectResult<InstanceRecord> {
-        self.instance(caller, instance_id).await
+        self.instance(caller, instance_id)
+            .await
+            .map(Arc::unwrap_or_clone)
     }
 
     pub async fn list_instances(
@@ -96,6 +100,8 @@ impl ConnectService {
     pub async fn delete_instance(&self, caller: &Caller, instance_id: &str) -> ConnectResult<()> {
         let instance = self.instance(caller, instance_id).await?;
         self.store.delete_instance(instance.seq).await?;
+        // At once here; other nodes forget it when they hear of it.
+        self.instances.forget(instance.seq);
         // Every open widget stream of the instance ends.
         self.announce(
             instance.seq,

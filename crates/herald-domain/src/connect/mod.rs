@@ -2,6 +2,7 @@
 //! per-user view, search and tags. One file per group of operations.
 
 mod announce;
+mod instance_cache;
 mod instances;
 mod notifications;
 pub mod search;
@@ -38,6 +39,7 @@ pub struct ConnectService {
     sessions: SessionTokens,
     /// Where committed changes are announced to live streams.
     feed: Arc<dyn ChangeFeed>,
+    instances: Arc<instance_cache::InstanceCache>,
 }
 
 impl ConnectService {
@@ -54,6 +56,7 @@ impl ConnectService {
             region,
             sessions: SessionTokens::new(&token_secret),
             tokens: TokenCodec::new(token_secret),
+            instances: instance_cache::InstanceCache::new(&feed),
             feed,
         }
     }
@@ -63,11 +66,23 @@ impl ConnectService {
     }
 
     /// The caller's instance, or `ResourceNotFoundException`.
-    async fn instance(&self, caller: &Caller, instance_id: &str) -> ConnectResult<InstanceRecord> {
-        self.store
+    async fn instance(
+        &self,
+        caller: &Caller,
+        instance_id: &str,
+    ) -> ConnectResult<Arc<InstanceRecord>> {
+        if let Some(kept) = self.instances.get(&caller.account_id, instance_id) {
+            return Ok(kept);
+        }
+        let ticket = self.instances.before_read();
+        let record = self
+            .store
             .get_instance(&caller.account_id, instance_id)
             .await?
-            .ok_or_else(|| not_found(format!("Instance {instance_id} was not found.")))
+            .map(Arc::new)
+            .ok_or_else(|| not_found(format!("Instance {instance_id} was not found.")))?;
+        self.instances.keep(record.clone(), ticket);
+        Ok(record)
     }
 
     async fn user(&self, instance: &InstanceRecord, user_id: &str) -> ConnectResult<UserRecord> {

@@ -66,7 +66,7 @@ impl ConnectService {
         let expires_at = self.clock.now() + lifetime;
         let token = self.sessions.issue(&WidgetGrant {
             account_id: caller.account_id.clone(),
-            instance_id: instance.id,
+            instance_id: instance.id.clone(),
             user_id: user.id,
             expires_at,
         });
