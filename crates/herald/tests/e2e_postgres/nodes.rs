@@ -419,3 +419,43 @@ async fn a_lost_listener_refreshes_every_stream_and_no_replay_reaches_past_it() 
         );
     }
 }
+
+/// Each node keeps the instances it has read: a deletion through one node
+/// must reach the other's copy through the feed, well before that copy
+/// would be read again anyway (5 s).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_instance_deleted_through_one_node_is_gone_on_the_other() {
+    let (a, b) = two_nodes().await;
+    let (ca, cb) = (a.client(), b.client());
+    let instance = create_instance(&ca).await;
+    let alice = create_user(&ca, &instance.id, "alice").await;
+    // B reads (and keeps) the instance.
+    assert_eq!(
+        user_notification_ids(&cb, &instance.id, &alice.id).await,
+        Vec::<String>::new()
+    );
+
+    let deleted_at = std::time::Instant::now();
+    ok(ca.delete_instance().instance_id(&instance.id).send().await);
+    loop {
+        let found = cb.describe_instance().instance_id(&instance.id).send().await;
+        if found.is_err() {
+            assert_err(found, "ResourceNotFoundException", 404);
+            break;
+        }
+        assert!(
+            deleted_at.elapsed() < std::time::Duration::from_secs(4),
+            "node B still serves the deleted instance"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_err(
+        cb.list_user_notifications()
+            .instance_id(&instance.id)
+            .user_id(&alice.id)
+            .send()
+            .await,
+        "ResourceNotFoundException",
+        404,
+    );
+}
