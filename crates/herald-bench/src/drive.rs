@@ -206,14 +206,15 @@ pub async fn request(
         }
         Op::UpdateUserNotificationStatus => {
             // A random user among those who have notifications.
-            let user = loop {
+            let (user, instance) = loop {
                 let user = &data.users[rng.below(data.users.len())];
-                if !user.notifications.is_empty() {
-                    break user;
+                let instance = &data.instances[user.instance];
+                if user.received(instance) > 0 {
+                    break (user, instance);
                 }
             };
-            let notification = &user.notifications[rng.below(user.notifications.len())];
-            let instance = &data.instances[user.instance].id;
+            let notification = user.nth_received(instance, rng.below(user.received(instance)));
+            let instance = &instance.id;
             let path = format!("/users/{instance}/{}/notifications/{notification}", user.id);
             let status = if rng.below(2) == 0 { "READ" } else { "UNREAD" };
             let body = json!({ "Status": status });

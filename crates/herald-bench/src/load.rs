@@ -15,14 +15,35 @@ use crate::rng::Rng;
 pub struct Instance {
     pub id: String,
     pub arn: String,
+    /// Its instance-wide notifications, which every user of it receives
+    /// (kept once here, not copied to each user: 1 % of a million
+    /// notifications times 100 thousand users would not fit in memory).
+    pub broadcasts: Vec<String>,
 }
 
 pub struct User {
     pub instance: usize,
     pub id: String,
     pub arn: String,
-    /// The notifications this user receives (direct and instance-wide).
-    pub notifications: Vec<String>,
+    /// The notifications sent to this user directly; the user also
+    /// receives their instance's `broadcasts`.
+    pub direct: Vec<String>,
+}
+
+impl User {
+    /// How many notifications the user receives, directly or through
+    /// `instance`.
+    pub fn received(&self, instance: &Instance) -> usize {
+        self.direct.len() + instance.broadcasts.len()
+    }
+
+    /// The `index`th of them (below [`User::received`]).
+    pub fn nth_received<'a>(&'a self, instance: &'a Instance, index: usize) -> &'a str {
+        match self.direct.get(index) {
+            Some(id) => id,
+            None => &instance.broadcasts[index - self.direct.len()],
+        }
+    }
 }
 
 pub struct Dataset {
@@ -62,7 +83,7 @@ pub async fn load(client: &Client, args: &Args) -> anyhow::Result<Dataset> {
     let parallel = args.load_concurrency;
 
     let c = client.clone();
-    let instances = concurrently(args.instances, parallel, move |_| {
+    let mut instances = concurrently(args.instances, parallel, move |_| {
         let c = c.clone();
         async move {
             let body = json!({
@@ -75,6 +96,7 @@ pub async fn load(client: &Client, args: &Args) -> anyhow::Result<Dataset> {
             Ok(Instance {
                 id: field(&v, "Id")?,
                 arn: field(&v, "Arn")?,
+                broadcasts: Vec::new(),
             })
         }
     })
@@ -105,7 +127,7 @@ pub async fn load(client: &Client, args: &Args) -> anyhow::Result<Dataset> {
                 instance,
                 id: field(&v, "UserId")?,
                 arn: field(&v, "UserArn")?,
-                notifications: Vec::new(),
+                direct: Vec::new(),
             })
         }
     })
@@ -170,11 +192,9 @@ pub async fn load(client: &Client, args: &Args) -> anyhow::Result<Dataset> {
         let (broadcast, instance, user) = plan[index];
         notifications.push((instance, id.clone()));
         if broadcast {
-            for u in users.iter_mut().filter(|u| u.instance == instance) {
-                u.notifications.push(id.clone());
-            }
+            instances[instance].broadcasts.push(id.clone());
         } else {
-            users[user].notifications.push(id.clone());
+            users[user].direct.push(id.clone());
             let draw = rng.unit();
             let status = if draw < args.read {
                 Some("READ")

@@ -438,7 +438,11 @@ async fn an_instance_deleted_through_one_node_is_gone_on_the_other() {
     let deleted_at = std::time::Instant::now();
     ok(ca.delete_instance().instance_id(&instance.id).send().await);
     loop {
-        let found = cb.describe_instance().instance_id(&instance.id).send().await;
+        let found = cb
+            .describe_instance()
+            .instance_id(&instance.id)
+            .send()
+            .await;
         if found.is_err() {
             assert_err(found, "ResourceNotFoundException", 404);
             break;
