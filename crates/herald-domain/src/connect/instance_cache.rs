@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use herald_store::InstanceRecord;
 use herald_store::feed::{ChangeAudience, ChangeFeed, ChangeKind, FeedSignal};
+use quick_cache::Equivalent;
 use quick_cache::sync::Cache;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -27,9 +28,23 @@ const CAPACITY: usize = 10_000;
 
 type Key = (String, String);
 
+/// A [`Key`] borrowed, so that a lookup (every Connect request makes one)
+/// allocates nothing. It hashes as `Key` does: a tuple and a tuple struct
+/// both hash their fields in order, and `String` hashes as `str`.
+#[derive(Hash)]
+struct KeyRef<'a>(&'a str, &'a str);
+
+impl Equivalent<Key> for KeyRef<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        self.0 == key.0 && self.1 == key.1
+    }
+}
+
 pub(super) struct InstanceCache {
     /// By (account id, instance id), with when it was read.
     entries: Cache<Key, (Arc<InstanceRecord>, Instant)>,
+    /// How long a kept copy is used ([`TRUSTED_FOR`]; shorter in tests).
+    trusted_for: Duration,
     /// Counts forgettings: a copy read from the store before one is not
     /// kept after it (the read may have seen the instance just deleted).
     forgotten: AtomicU64,
@@ -42,8 +57,13 @@ impl InstanceCache {
     /// A cache that hears `feed` for deletions made on any node. Needs a
     /// Tokio runtime (the listener is a task, ending when the feed does).
     pub(super) fn new(feed: &Arc<dyn ChangeFeed>) -> Arc<InstanceCache> {
+        Self::trusting_for(feed, TRUSTED_FOR)
+    }
+
+    fn trusting_for(feed: &Arc<dyn ChangeFeed>, trusted_for: Duration) -> Arc<InstanceCache> {
         let cache = Arc::new(InstanceCache {
             entries: Cache::new(CAPACITY),
+            trusted_for,
             forgotten: AtomicU64::new(0),
         });
         let mut signals = feed.subscribe();
@@ -71,9 +91,9 @@ impl InstanceCache {
     }
 
     pub(super) fn get(&self, account_id: &str, instance_id: &str) -> Option<Arc<InstanceRecord>> {
-        let key = (account_id.to_owned(), instance_id.to_owned());
+        let key = KeyRef(account_id, instance_id);
         let (record, read_at) = self.entries.get(&key)?;
-        if read_at.elapsed() < TRUSTED_FOR {
+        if read_at.elapsed() < self.trusted_for {
             Some(record)
         } else {
             self.entries.remove(&key);
@@ -192,6 +212,17 @@ mod tests {
         assert!(cache.get("000000000000", "a").is_none());
         cache.keep(record(1, "a"), cache.before_read());
         assert!(cache.get("000000000000", "a").is_some());
+    }
+
+    /// Even with no announcement at all, a copy is used for a bounded time.
+    #[tokio::test]
+    async fn a_copy_is_trusted_for_a_bounded_time_only() {
+        let feed: Arc<dyn ChangeFeed> = Arc::new(LocalFeed::new());
+        let cache = InstanceCache::trusting_for(&feed, Duration::from_millis(50));
+        cache.keep(record(1, "a"), cache.before_read());
+        assert!(cache.get("000000000000", "a").is_some());
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        assert!(cache.get("000000000000", "a").is_none());
     }
 
     /// Announcements the listener missed (it fell behind) may have held

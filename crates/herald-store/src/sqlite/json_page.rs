@@ -24,27 +24,36 @@ const NOTIFICATION_ARRAY: &str = "json_array(seq, instance_seq, id, arn, json(co
      json(recipients), iif(broadcast, json('true'), json('false')), json(tags), created_at, \
      expires_at, modified_at, modified_region)";
 
-/// Newest first: the instance listing and search.
-pub(super) const NEWEST_FIRST: &str = "created_at DESC, seq DESC";
-/// Most urgent, then newest first: a user's listing.
-pub(super) const MOST_URGENT_FIRST: &str = "urgency DESC, created_at DESC, seq DESC";
-
-/// Starts a page query: push the inner query (selecting
-/// `NOTIFICATION_COLUMNS`, and `status` when `with_status`) after it, then
-/// [`close`]. `order` must be the inner query's own order: the
+/// Which page, and so its order and whether a `status` column follows
+/// the notification's. The order must be the inner query's own: the
 /// aggregate's `ORDER BY` keeps it (a subquery's order does not carry
 /// into an aggregate by any rule SQLite promises).
-pub(super) fn open<'a>(order: &str, with_status: bool) -> QueryBuilder<'a, Sqlite> {
-    let element = if with_status {
-        format!("json_array({NOTIFICATION_ARRAY}, status)")
-    } else {
-        NOTIFICATION_ARRAY.to_owned()
+#[derive(Clone, Copy)]
+pub(super) enum Page {
+    /// Newest first, notifications only: the instance listing and search.
+    Notifications,
+    /// Most urgent, then newest first, each with the user's status.
+    UserNotifications,
+}
+
+/// Starts a page query of `page`'s kind: push the inner query (selecting
+/// `NOTIFICATION_COLUMNS`, and `status` for a user's page) after it, then
+/// fetch it with [`notifications`] or [`user_notifications`], which close
+/// it.
+pub(super) fn open<'a>(page: Page) -> QueryBuilder<'a, Sqlite> {
+    let (element, order) = match page {
+        Page::Notifications => (NOTIFICATION_ARRAY.to_owned(), "created_at DESC, seq DESC"),
+        Page::UserNotifications => (
+            format!("json_array({NOTIFICATION_ARRAY}, status)"),
+            "urgency DESC, created_at DESC, seq DESC",
+        ),
     };
     QueryBuilder::new(format!(
         "SELECT json_group_array({element} ORDER BY {order}) FROM ("
     ))
 }
 
+/// Ends the query [`open`] began (the fetchers do it; the plan tests too).
 pub(super) fn close(qb: &mut QueryBuilder<'_, Sqlite>) {
     qb.push(")");
 }
@@ -54,6 +63,7 @@ where
     T: DeserializeOwned,
     E: Executor<'e, Database = Sqlite>,
 {
+    close(qb);
     let page: String = qb
         .build_query_scalar()
         .fetch_one(executor)
@@ -62,7 +72,7 @@ where
     from_json(&page, "page")
 }
 
-/// The page of a query opened without status.
+/// The page of a query opened as [`Page::Notifications`].
 pub(super) async fn notifications<'e, E>(
     qb: &mut QueryBuilder<'_, Sqlite>,
     executor: E,
@@ -77,7 +87,7 @@ where
         .collect()
 }
 
-/// The page of a query opened with status.
+/// The page of a query opened as [`Page::UserNotifications`].
 pub(super) async fn user_notifications<'e, E>(
     qb: &mut QueryBuilder<'_, Sqlite>,
     executor: E,

@@ -57,7 +57,7 @@ impl SqliteStore {
         after: Option<CreatedCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Notification>> {
-        let mut qb = json_page::open(json_page::NEWEST_FIRST, false);
+        let mut qb = json_page::open(json_page::Page::Notifications);
         qb.push(format!(
             "SELECT {NOTIFICATION_COLUMNS} FROM notifications n WHERE n.instance_seq = "
         ))
@@ -67,7 +67,6 @@ impl SqliteStore {
         push_created_keyset(&mut qb, after);
         qb.push(" ORDER BY n.created_at DESC, n.seq DESC LIMIT ")
             .push_bind(i64::from(limit));
-        json_page::close(&mut qb);
         json_page::notifications(&mut qb, &self.readers).await
     }
 

@@ -38,7 +38,7 @@ async fn user_listing_is_driven_by_its_two_ranges() {
         seq: 1,
     };
     for after in [None, Some(cursor)] {
-        let mut qb = json_page::open(json_page::MOST_URGENT_FIRST, true);
+        let mut qb = json_page::open(json_page::Page::UserNotifications);
         push_user_listing(&mut qb, 1, 1, Timestamp::UNIX_EPOCH, after, 51);
         let lines = page_plan(&store, qb).await;
         // Each notification of the page is one rowid lookup; walking the
@@ -94,7 +94,7 @@ async fn search_probe_walks_the_created_index_in_order() {
         seq: 1,
     };
     for after in [None, Some(cursor)] {
-        let mut qb = json_page::open(json_page::NEWEST_FIRST, false);
+        let mut qb = json_page::open(json_page::Page::Notifications);
         push_probe(&mut qb, 1, &query, Timestamp::UNIX_EPOCH, after, 51);
         let lines = page_plan(&store, qb).await;
         // Walked newest first in the index's order, so it stops at the

@@ -46,13 +46,12 @@ impl SqliteStore {
             return Ok(page);
         }
 
-        let mut page = json_page::open(json_page::NEWEST_FIRST, false);
+        let mut page = json_page::open(json_page::Page::Notifications);
         page.push(format!("SELECT {NOTIFICATION_COLUMNS}"));
         push_matches(&mut page, instance_seq, query, now);
         push_created_keyset(&mut page, after);
         page.push(" ORDER BY n.created_at DESC, n.seq DESC LIMIT ")
             .push_bind(i64::from(limit));
-        json_page::close(&mut page);
 
         let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*)");
         push_matches(&mut count, instance_seq, query, now);

@@ -49,9 +49,8 @@ impl SqliteStore {
         limit: u32,
         instance_size: i64,
     ) -> StoreResult<Option<SearchPage>> {
-        let mut qb = json_page::open(json_page::NEWEST_FIRST, false);
+        let mut qb = json_page::open(json_page::Page::Notifications);
         push_probe(&mut qb, instance_seq, query, now, after, limit);
-        json_page::close(&mut qb);
         let notifications = json_page::notifications(&mut qb, &self.readers).await?;
         let Some(last) = notifications.last() else {
             return Ok(None);

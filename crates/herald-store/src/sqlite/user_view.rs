@@ -22,9 +22,8 @@ impl SqliteStore {
         after: Option<UserListCursor>,
         limit: u32,
     ) -> StoreResult<Vec<UserNotification>> {
-        let mut qb = json_page::open(json_page::MOST_URGENT_FIRST, true);
+        let mut qb = json_page::open(json_page::Page::UserNotifications);
         push_user_listing(&mut qb, instance_seq, user_seq, now, after, limit);
-        json_page::close(&mut qb);
         json_page::user_notifications(&mut qb, &self.readers).await
     }
 
