@@ -32,12 +32,32 @@ fn json<T: Serialize>(body: &T) -> Response {
 /// A page of a listing: the items under `member`, and `NextToken` when
 /// there is a next page.
 fn listing<T: Serialize>(member: &str, items: &[T], next_token: Option<String>) -> Response {
-    let mut body = serde_json::Map::new();
-    body.insert(member.to_owned(), serde_json::json!(items));
-    if let Some(token) = next_token {
-        body.insert("NextToken".to_owned(), serde_json::json!(token));
+    json(&Listing {
+        member,
+        items,
+        next_token,
+    })
+}
+
+/// A listing's body, serialised as it is written: no `serde_json::Value`
+/// tree of the page (a map and a string per field of every item) built
+/// and dropped in between.
+struct Listing<'a, T> {
+    member: &'a str,
+    items: &'a [T],
+    next_token: Option<String>,
+}
+
+impl<T: Serialize> Serialize for Listing<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1 + usize::from(self.next_token.is_some())))?;
+        map.serialize_entry(self.member, self.items)?;
+        if let Some(token) = &self.next_token {
+            map.serialize_entry("NextToken", token)?;
+        }
+        map.end()
     }
-    json(&body)
 }
 
 /// 200 with `{}`: operations whose output shape has no members.

@@ -269,29 +269,31 @@ impl NotificationShape {
     }
 }
 
+/// One entry of a user's listing, borrowed from the stored notification
+/// (a page is serialised straight from the store's records).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct UserNotificationShape {
-    pub notification_id: String,
+pub struct UserNotificationShape<'a> {
+    pub notification_id: &'a str,
     pub notification_status: &'static str,
-    pub instance_id: String,
-    pub recipient_id: String,
-    pub content: StringMap,
+    pub instance_id: &'a str,
+    pub recipient_id: &'a str,
+    pub content: &'a StringMap,
     pub priority: &'static str,
     pub source: &'static str,
     pub created_at: f64,
     pub expires_at: f64,
 }
 
-impl UserNotificationShape {
-    pub fn new(entry: &UserNotification, instance_id: &str, user_id: &str) -> Self {
+impl<'a> UserNotificationShape<'a> {
+    pub fn new(entry: &'a UserNotification, instance_id: &'a str, user_id: &'a str) -> Self {
         let notification = &entry.notification;
         UserNotificationShape {
-            notification_id: notification.id.clone(),
+            notification_id: &notification.id,
             notification_status: entry.status.as_str(),
-            instance_id: instance_id.to_owned(),
-            recipient_id: user_id.to_owned(),
-            content: notification.content.clone(),
+            instance_id,
+            recipient_id: user_id,
+            content: &notification.content,
             priority: notification.priority.as_str(),
             source: "CUSTOMER",
             created_at: to_epoch_seconds(notification.created_at),

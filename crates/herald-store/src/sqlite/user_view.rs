@@ -125,6 +125,11 @@ async fn set_status_in(
 
 /// The listing's SQL, pushed onto `qb` (so that the plan test can put
 /// `EXPLAIN QUERY PLAN` in front of exactly this query).
+///
+/// The page is chosen from keys alone: the two ranges' (seq, urgency,
+/// created) rows, merged and cut at `limit`; only then is each of its
+/// notifications read, with the user's status. (Joining before the cut
+/// read, and sorted with all their columns, up to twice `limit`.)
 pub(super) fn push_user_listing(
     qb: &mut QueryBuilder<'_, Sqlite>,
     instance_seq: i64,
@@ -143,6 +148,13 @@ pub(super) fn push_user_listing(
         .push(" AND r.expires_at > ")
         .push_bind(ms(now));
     push_keyset(qb, "r.urgency, r.created_at, r.notification_seq", after);
+    // The user must be of the instance (a user's direct rows are all of
+    // their own instance's notifications): one lookup, not one per row.
+    qb.push(" AND EXISTS (SELECT 1 FROM users u WHERE u.seq = ")
+        .push_bind(user_seq)
+        .push(" AND u.instance_seq = ")
+        .push_bind(instance_seq)
+        .push(")");
     qb.push(" ORDER BY r.urgency DESC, r.created_at DESC, r.notification_seq DESC LIMIT ")
         .push_bind(limit);
     // `broadcast = 1` literally, so the partial index applies.
@@ -159,15 +171,13 @@ pub(super) fn push_user_listing(
     // CROSS JOIN fixes the join order (SQLite's documented way): with
     // a bound LIMIT the planner would otherwise drive the join from the
     // instance's whole `notifications` range, probing `m`.
-    qb.push(
-        ")) m CROSS JOIN notifications n ON n.seq = m.seq \
+    qb.push(") ORDER BY urgency DESC, created_at DESC, seq DESC LIMIT ")
+        .push_bind(limit)
+        .push(
+            ") m CROSS JOIN notifications n ON n.seq = m.seq \
              LEFT JOIN user_statuses us ON us.notification_seq = n.seq AND us.user_seq = ",
-    )
-    .push_bind(user_seq)
-    .push(" WHERE n.instance_seq = ")
-    .push_bind(instance_seq)
-    .push(" ORDER BY m.urgency DESC, m.created_at DESC, m.seq DESC LIMIT ")
-    .push_bind(limit);
+        )
+        .push_bind(user_seq);
 }
 
 /// `AND (columns) < (cursor)`: strictly after the cursor in the
