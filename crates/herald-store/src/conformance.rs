@@ -320,7 +320,7 @@ impl<'s> Fixture<'s> {
         self.user_list(user)
             .await
             .iter()
-            .map(|u| u.notification.id.clone())
+            .map(|u| u.id.clone())
             .collect()
     }
 }

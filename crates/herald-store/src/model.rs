@@ -194,11 +194,32 @@ pub enum CreateOutcome {
     IdTaken,
 }
 
-/// One entry of a user's listing: the notification and that user's status.
+/// One entry of a user's listing: what the listing and the widget show of
+/// a notification, and that user's status. Not its recipients, tags, ARN
+/// or region, which neither returns: a page reads and decodes only these.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserNotification {
-    pub notification: Notification,
+    pub seq: i64,
+    pub instance_seq: i64,
+    pub id: String,
+    pub content: Content,
+    pub priority: Priority,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub modified_at: Timestamp,
     pub status: UserStatus,
+}
+
+impl UserNotification {
+    /// The listing's order key of this entry (the same as its
+    /// notification's [`Notification::user_list_cursor`]).
+    pub fn user_list_cursor(&self) -> UserListCursor {
+        UserListCursor {
+            urgency: self.priority.urgency(),
+            created_ms: self.created_at.as_millisecond(),
+            seq: self.seq,
+        }
+    }
 }
 
 /// See [`crate::Store::unread_count`].

@@ -53,6 +53,11 @@ pub(crate) const NOTIFICATION_COLUMNS: &str = "n.seq, n.instance_seq, n.id, n.ar
      n.urgency, n.recipients, n.broadcast, n.tags, n.created_at, n.expires_at, n.modified_at, \
      n.modified_region";
 
+/// Columns of `notifications n` that a user's listing shows, in the order
+/// of [`UserNotificationColumns`] (a `status` column follows them).
+pub(crate) const USER_NOTIFICATION_COLUMNS: &str = "n.seq, n.instance_seq, n.id, n.content, \
+     n.urgency, n.created_at, n.expires_at, n.modified_at";
+
 /// The same columns unqualified, for `RETURNING`.
 pub(crate) const NOTIFICATION_FIELDS: &str = "seq, instance_seq, id, arn, content, urgency, \
      recipients, broadcast, tags, created_at, expires_at, modified_at, modified_region";
@@ -155,9 +160,7 @@ pub(crate) struct NotificationColumns {
 
 impl NotificationColumns {
     pub(crate) fn into_notification(self) -> StoreResult<Notification> {
-        let urgency = self.urgency;
-        let priority = Priority::from_urgency(urgency)
-            .ok_or_else(|| StoreError::Corrupt(format!("urgency: unknown value {urgency}")))?;
+        let priority = priority(self.urgency)?;
         Ok(Notification {
             seq: self.seq,
             instance_seq: self.instance_seq,
@@ -174,6 +177,11 @@ impl NotificationColumns {
             modified_region: self.modified_region,
         })
     }
+}
+
+fn priority(urgency: i64) -> StoreResult<Priority> {
+    Priority::from_urgency(urgency)
+        .ok_or_else(|| StoreError::Corrupt(format!("urgency: unknown value {urgency}")))
 }
 
 pub(crate) fn notification<R: HeraldRow>(row: &R) -> StoreResult<Notification> {
@@ -204,13 +212,51 @@ pub(crate) fn user_status(stored: Option<&str>) -> StoreResult<UserStatus> {
     }
 }
 
-/// A notification row followed by a nullable `status` column.
+/// A listing entry's stored columns ([`USER_NOTIFICATION_COLUMNS`] and the
+/// status), before their values are checked, as [`NotificationColumns`].
+#[derive(serde::Deserialize)]
+pub(crate) struct UserNotificationColumns {
+    pub seq: i64,
+    pub instance_seq: i64,
+    pub id: String,
+    pub content: crate::Content,
+    pub urgency: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub modified_at: i64,
+    pub status: Option<String>,
+}
+
+impl UserNotificationColumns {
+    pub(crate) fn into_user_notification(self) -> StoreResult<UserNotification> {
+        Ok(UserNotification {
+            seq: self.seq,
+            instance_seq: self.instance_seq,
+            id: self.id,
+            content: self.content,
+            priority: priority(self.urgency)?,
+            created_at: timestamp(self.created_at, "created_at")?,
+            expires_at: timestamp(self.expires_at, "expires_at")?,
+            modified_at: timestamp(self.modified_at, "modified_at")?,
+            status: user_status(self.status.as_deref())?,
+        })
+    }
+}
+
+/// A row of [`USER_NOTIFICATION_COLUMNS`] and a nullable `status` column.
 pub(crate) fn user_notification<R: HeraldRow>(row: &R) -> StoreResult<UserNotification> {
-    let status: Option<String> = get(row, "status")?;
-    Ok(UserNotification {
-        notification: notification(row)?,
-        status: user_status(status.as_deref())?,
-    })
+    UserNotificationColumns {
+        seq: get(row, "seq")?,
+        instance_seq: get(row, "instance_seq")?,
+        id: get(row, "id")?,
+        content: get_json(row, "content")?,
+        urgency: get(row, "urgency")?,
+        created_at: get(row, "created_at")?,
+        expires_at: get(row, "expires_at")?,
+        modified_at: get(row, "modified_at")?,
+        status: get(row, "status")?,
+    }
+    .into_user_notification()
 }
 
 /// Both engines' unread-count row: (count, soonest expiry in ms).

@@ -113,7 +113,7 @@ async fn read_sample(store: &SqliteStore, instance_seq: i64, user_seq: i64) {
         .expect("list");
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].status, UserStatus::Read);
-    assert_eq!(listed[0].notification.id, "note");
+    assert_eq!(listed[0].id, "note");
     let query = SearchQuery {
         criteria: Some(SearchExpr::Text {
             field: SearchField::Content,

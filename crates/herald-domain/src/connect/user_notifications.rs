@@ -63,7 +63,7 @@ impl ConnectService {
             .list_user_notifications(instance.seq, user.seq, self.clock.now(), after, limit + 1)
             .await?;
         Ok(self.tokens.page(rows, limit, &scope, |last| {
-            let c = last.notification.user_list_cursor();
+            let c = last.user_list_cursor();
             (c.urgency, c.created_ms, c.seq)
         }))
     }

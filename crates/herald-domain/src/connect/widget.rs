@@ -131,7 +131,7 @@ impl ConnectService {
             let Some(last) = page.last() else {
                 return Ok((updated, None));
             };
-            after = Some(last.notification.user_list_cursor());
+            after = Some(last.user_list_cursor());
             let full = page.len() == 100;
             looked_at += page.len();
             for item in page.iter().filter(|item| item.status == UserStatus::Unread) {
@@ -139,7 +139,7 @@ impl ConnectService {
                 let outcome = self
                     .write_status(StatusWrite {
                         instance_seq: instance.seq,
-                        notification_id: item.notification.id.clone(),
+                        notification_id: item.id.clone(),
                         user_seq: user.seq,
                         status: UserStatus::Read,
                         now,

@@ -177,8 +177,7 @@ impl Stream {
         self.shown.clear();
         self.expiries.clear();
         for item in &items {
-            let n = &item.notification;
-            self.show(&n.id, n.expires_at.as_millisecond());
+            self.show(&item.id, item.expires_at.as_millisecond());
         }
         let unread = self.count().await.ok_or(Ended)?;
         self.unread = Some(unread);
@@ -208,7 +207,7 @@ impl Stream {
                 )
                 .await?;
             let full = page.len() == SNAPSHOT_ITEMS;
-            after = page.last().map(|last| last.notification.user_list_cursor());
+            after = page.last().map(|last| last.user_list_cursor());
             items.extend(
                 page.into_iter()
                     .filter(|item| item.status != UserStatus::Hidden),

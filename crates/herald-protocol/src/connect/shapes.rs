@@ -287,17 +287,16 @@ pub struct UserNotificationShape<'a> {
 
 impl<'a> UserNotificationShape<'a> {
     pub fn new(entry: &'a UserNotification, instance_id: &'a str, user_id: &'a str) -> Self {
-        let notification = &entry.notification;
         UserNotificationShape {
-            notification_id: &notification.id,
+            notification_id: &entry.id,
             notification_status: entry.status.as_str(),
             instance_id,
             recipient_id: user_id,
-            content: &notification.content,
-            priority: notification.priority.as_str(),
+            content: &entry.content,
+            priority: entry.priority.as_str(),
             source: "CUSTOMER",
-            created_at: to_epoch_seconds(notification.created_at),
-            expires_at: to_epoch_seconds(notification.expires_at),
+            created_at: to_epoch_seconds(entry.created_at),
+            expires_at: to_epoch_seconds(entry.expires_at),
         }
     }
 }

@@ -10,6 +10,50 @@ use serde_json::{Value, json};
 
 use super::markdown;
 
+/// What an item shows of a notification, from a listing's entry or from a
+/// live change's whole notification.
+#[derive(Clone, Copy)]
+struct Shown<'a> {
+    instance_seq: i64,
+    seq: i64,
+    id: &'a str,
+    content: &'a herald_store::Content,
+    priority: herald_store::Priority,
+    created_at: jiff::Timestamp,
+    expires_at: jiff::Timestamp,
+    modified_at: jiff::Timestamp,
+}
+
+impl<'a> From<&'a Notification> for Shown<'a> {
+    fn from(n: &'a Notification) -> Self {
+        Shown {
+            instance_seq: n.instance_seq,
+            seq: n.seq,
+            id: &n.id,
+            content: &n.content,
+            priority: n.priority,
+            created_at: n.created_at,
+            expires_at: n.expires_at,
+            modified_at: n.modified_at,
+        }
+    }
+}
+
+impl<'a> From<&'a UserNotification> for Shown<'a> {
+    fn from(n: &'a UserNotification) -> Self {
+        Shown {
+            instance_seq: n.instance_seq,
+            seq: n.seq,
+            id: &n.id,
+            content: &n.content,
+            priority: n.priority,
+            created_at: n.created_at,
+            expires_at: n.expires_at,
+            modified_at: n.modified_at,
+        }
+    }
+}
+
 /// Serialised items by (instance, notification, last modified, status):
 /// a change seen by thousands of streams is rendered and serialised once.
 pub struct RenderCache {
@@ -23,10 +67,10 @@ impl RenderCache {
         }
     }
 
-    fn item(&self, notification: &Notification, status: Option<UserStatus>) -> Arc<str> {
+    fn item(&self, notification: Shown<'_>, status: Option<UserStatus>) -> Arc<str> {
         let key = (
             notification.instance_seq,
-            notification.id.clone(),
+            notification.id.to_owned(),
             notification.modified_at.as_millisecond(),
             status,
         );
@@ -63,7 +107,7 @@ impl RenderCache {
             LiveEvent::Snapshot { id, items, unread } => ("snapshot", id.clone(), {
                 let items: Vec<Arc<str>> = items
                     .iter()
-                    .map(|item: &UserNotification| self.item(&item.notification, Some(item.status)))
+                    .map(|item: &UserNotification| self.item(Shown::from(item), Some(item.status)))
                     .collect();
                 format!(
                     "{{\"Items\":[{}],\"Unread\":{}}}",
@@ -82,7 +126,7 @@ impl RenderCache {
                     // content change the client keeps the status it has.
                     format!(
                         "{{\"Item\":{},\"Created\":{created}}}",
-                        self.item(notification, created.then_some(UserStatus::Unread))
+                        self.item(notification.into(), created.then_some(UserStatus::Unread))
                     ),
                 ),
                 HubBody::Deleted { notification_id } => (
@@ -98,7 +142,7 @@ impl RenderCache {
                     // With the item, a client that hid it can show it again.
                     let item = match notification {
                         Some(notification) if *status != UserStatus::Hidden => {
-                            self.item(notification, Some(*status)).to_string()
+                            self.item(notification.into(), Some(*status)).to_string()
                         }
                         _ => "null".to_owned(),
                     };

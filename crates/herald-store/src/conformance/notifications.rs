@@ -288,8 +288,15 @@ pub async fn content_update(store: &dyn Store) {
     assert_eq!(fx.get("changing").await.as_ref(), Some(&updated));
     let listed = fx.user_list(&user).await;
     assert_eq!(listed.len(), 1);
+    let entry = &listed[0];
     assert_eq!(
-        listed[0].notification, updated,
+        (&entry.id, &entry.content, entry.priority, entry.modified_at),
+        (
+            &updated.id,
+            &updated.content,
+            updated.priority,
+            updated.modified_at
+        ),
         "recipients see the new text"
     );
 

@@ -97,8 +97,8 @@ pub async fn user_listing_order_and_paging(store: &dyn Store) {
                 .expect("list");
             assert!(page.len() <= page_size as usize);
             let Some(last) = page.last() else { break };
-            after = Some(last.notification.user_list_cursor());
-            paged.extend(page.iter().map(|u| u.notification.id.clone()));
+            after = Some(last.user_list_cursor());
+            paged.extend(page.iter().map(|u| u.id.clone()));
             // An insert ahead of the cursor must not shift later pages.
             let mut ahead = fx.note(&super::unique("ahead"));
             ahead.priority = Priority::Urgent;
@@ -121,9 +121,7 @@ pub async fn user_status(store: &dyn Store) {
     fx.create(expired).await;
     other.create(other.note("foreign")).await;
     let status_of = |list: Vec<crate::UserNotification>, id: &str| {
-        list.into_iter()
-            .find(|u| u.notification.id == id)
-            .map(|u| u.status)
+        list.into_iter().find(|u| u.id == id).map(|u| u.status)
     };
 
     assert_eq!(

@@ -7,7 +7,7 @@ use super::PgStore;
 use super::error::PgResult;
 use super::nul::{self, text};
 use super::tx::serializable;
-use crate::rows::{self, NOTIFICATION_COLUMNS, ms, timestamp};
+use crate::rows::{self, USER_NOTIFICATION_COLUMNS, ms, timestamp};
 use crate::{StatusOutcome, StatusWrite, UnreadCount, UserListCursor, UserNotification};
 
 impl PgStore {
@@ -97,7 +97,7 @@ pub(super) fn push_user_listing(
 ) {
     let limit = i64::from(limit);
     qb.push(format_args!(
-        "SELECT {NOTIFICATION_COLUMNS}, us.status AS status FROM ( \
+        "SELECT {USER_NOTIFICATION_COLUMNS}, us.status AS status FROM ( \
          (SELECT r.notification_seq AS seq, r.urgency AS urgency, r.created_at AS created_at \
          FROM notification_recipients r WHERE r.user_seq = "
     ))

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use sqlx::{Executor, QueryBuilder, Sqlite};
 
 use crate::db_error::db_err;
-use crate::rows::{NotificationColumns, from_json, user_status};
+use crate::rows::{NotificationColumns, UserNotificationColumns, from_json};
 use crate::{Notification, StoreResult, UserNotification};
 
 /// The columns of [`crate::rows::NOTIFICATION_COLUMNS`], unqualified (as
@@ -25,6 +25,12 @@ use crate::{Notification, StoreResult, UserNotification};
 const NOTIFICATION_ARRAY: &str = "json_array(seq, instance_seq, id, arn, json(content), urgency, \
      json(recipients), iif(broadcast, json('true'), json('false')), json(tags), created_at, \
      expires_at, modified_at, modified_region)";
+
+/// The columns of [`crate::rows::USER_NOTIFICATION_COLUMNS`] and `status`,
+/// unqualified, as one JSON array in the field order of
+/// [`UserNotificationColumns`].
+const USER_NOTIFICATION_ARRAY: &str = "json_array(seq, instance_seq, id, json(content), urgency, \
+     created_at, expires_at, modified_at, status)";
 
 /// Which page, and so its order and whether a `status` column follows
 /// the notification's. A subquery's order does not carry into an
@@ -37,18 +43,20 @@ const NOTIFICATION_ARRAY: &str = "json_array(seq, instance_seq, id, arn, json(co
 pub(super) enum Page {
     /// Newest first, notifications only: the instance listing and search.
     Notifications,
-    /// Most urgent, then newest first, each with the user's status.
+    /// Most urgent, then newest first: a user's listing entries, each
+    /// with the user's status.
     UserNotifications,
 }
 
 /// Starts a page query of `page`'s kind: push the inner query (selecting
-/// `NOTIFICATION_COLUMNS`, and `status` for a user's page) after it, then
+/// `NOTIFICATION_COLUMNS`, or for a user's page `USER_NOTIFICATION_COLUMNS`
+/// and `status`) after it, then
 /// fetch it with [`notifications`] or [`user_notifications`], which close
 /// it.
 pub(super) fn open<'a>(page: Page) -> QueryBuilder<'a, Sqlite> {
     let element = match page {
-        Page::Notifications => NOTIFICATION_ARRAY.to_owned(),
-        Page::UserNotifications => format!("json_array({NOTIFICATION_ARRAY}, status)"),
+        Page::Notifications => NOTIFICATION_ARRAY,
+        Page::UserNotifications => USER_NOTIFICATION_ARRAY,
     };
     QueryBuilder::new(format!("SELECT json_group_array({element}) FROM ("))
 }
@@ -96,15 +104,10 @@ pub(super) async fn user_notifications<'e, E>(
 where
     E: Executor<'e, Database = Sqlite>,
 {
-    let mut page = fetch::<(NotificationColumns, Option<String>), _>(qb, executor).await?;
+    let mut page = fetch::<UserNotificationColumns, _>(qb, executor).await?;
     // Most urgent, then newest first.
-    page.sort_unstable_by_key(|(c, _)| Reverse((c.urgency, c.created_at, c.seq)));
+    page.sort_unstable_by_key(|c| Reverse((c.urgency, c.created_at, c.seq)));
     page.into_iter()
-        .map(|(columns, status)| {
-            Ok(UserNotification {
-                notification: columns.into_notification()?,
-                status: user_status(status.as_deref())?,
-            })
-        })
+        .map(UserNotificationColumns::into_user_notification)
         .collect()
 }

@@ -5,7 +5,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::{SqliteStore, json_page};
 use crate::db_error::db_err;
-use crate::rows::{self, NOTIFICATION_COLUMNS, ms, timestamp};
+use crate::rows::{self, USER_NOTIFICATION_COLUMNS, ms, timestamp};
 use crate::{
     StatusOutcome, StatusWrite, StoreResult, UnreadCount, UserListCursor, UserNotification,
 };
@@ -140,7 +140,7 @@ pub(super) fn push_user_listing(
 ) {
     let limit = i64::from(limit);
     qb.push(format!(
-        "SELECT {NOTIFICATION_COLUMNS}, us.status AS status FROM ( \
+        "SELECT {USER_NOTIFICATION_COLUMNS}, us.status AS status FROM ( \
              SELECT * FROM (SELECT r.notification_seq AS seq, r.urgency AS urgency, \
              r.created_at AS created_at FROM notification_recipients r WHERE r.user_seq = "
     ));
