@@ -270,7 +270,10 @@ impl Notification {
 pub struct StatusWrite {
     pub instance_seq: i64,
     pub notification_id: String,
-    pub user_seq: i64,
+    /// The user, by id within the instance: the write finds them itself,
+    /// inside its own transaction (no lookup beforehand, one statement
+    /// fewer, and no window for the user to go meanwhile).
+    pub user_id: String,
     pub status: UserStatus,
     /// Listings and writes ignore notifications expired at this moment.
     pub now: Timestamp,
@@ -282,13 +285,14 @@ pub struct StatusWrite {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StatusOutcome {
-    Written,
+    /// Written for the user of this seq.
+    Written { user_seq: i64 },
+    /// No user of that id in the instance.
+    UserNotFound,
     /// No such notification, expired, or not sent to that user.
     NotFound,
     /// The stored status is newer than the write's `not_older_than`.
-    Stale {
-        stored_at: Timestamp,
-    },
+    Stale { stored_at: Timestamp },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -88,7 +88,7 @@ async fn write_sample(store: &SqliteStore) -> (i64, i64) {
         .set_user_status(StatusWrite {
             instance_seq: instance.seq,
             notification_id: "note".into(),
-            user_seq: user.seq,
+            user_id: user.id.clone(),
             status: UserStatus::Read,
             now: ts(1_700_000_002_000),
             not_older_than: None,
@@ -97,7 +97,7 @@ async fn write_sample(store: &SqliteStore) -> (i64, i64) {
         })
         .await
         .expect("status");
-    assert_eq!(status, StatusOutcome::Written);
+    assert_eq!(status, StatusOutcome::Written { user_seq: user.seq });
     (instance.seq, user.seq)
 }
 

@@ -104,12 +104,12 @@ impl ConnectService {
             (None, _) => (now, self.region.clone()),
         };
         let instance = self.instance(caller, &input.instance_id).await?;
-        let user = self.user(&instance, &input.user_id).await?;
+        // The user is found by the write itself, in its transaction.
         let outcome = self
             .write_status(StatusWrite {
                 instance_seq: instance.seq,
                 notification_id: input.notification_id.clone(),
-                user_seq: user.seq,
+                user_id: input.user_id.clone(),
                 status,
                 now,
                 not_older_than: input.last_modified_time.map(end_of_second),
@@ -118,7 +118,11 @@ impl ConnectService {
             })
             .await?;
         match outcome {
-            StatusOutcome::Written => Ok(()),
+            StatusOutcome::Written { .. } => Ok(()),
+            StatusOutcome::UserNotFound => Err(not_found(format!(
+                "User {} was not found in instance {}.",
+                input.user_id, instance.id
+            ))),
             StatusOutcome::NotFound => Err(not_found(format!(
                 "Notification {} was not found for user {}.",
                 input.notification_id, input.user_id
@@ -136,10 +140,10 @@ impl ConnectService {
     /// Stores a status and, once it is written, announces it to the live
     /// streams.
     pub(super) async fn write_status(&self, write: StatusWrite) -> ConnectResult<StatusOutcome> {
-        let (instance_seq, user_seq, status) = (write.instance_seq, write.user_seq, write.status);
+        let (instance_seq, status) = (write.instance_seq, write.status);
         let notification_id = write.notification_id.clone();
         let outcome = self.store.set_user_status(write).await?;
-        if outcome == StatusOutcome::Written {
+        if let StatusOutcome::Written { user_seq } = outcome {
             self.announce_status(instance_seq, &notification_id, user_seq, status)
                 .await;
         }

@@ -140,7 +140,7 @@ impl ConnectService {
                     .write_status(StatusWrite {
                         instance_seq: instance.seq,
                         notification_id: item.id.clone(),
-                        user_seq: user.seq,
+                        user_id: user.id.clone(),
                         status: UserStatus::Read,
                         now,
                         not_older_than: None,
@@ -148,8 +148,9 @@ impl ConnectService {
                         modified_region: self.region.clone(),
                     })
                     .await?;
-                // NotFound: expired or deleted meanwhile, nothing to mark.
-                if outcome == StatusOutcome::Written {
+                // Otherwise expired, deleted, or the user deleted meanwhile:
+                // nothing to mark.
+                if matches!(outcome, StatusOutcome::Written { .. }) {
                     updated += 1;
                 }
             }

@@ -243,7 +243,7 @@ pub async fn expired_are_hidden(store: &dyn Store) {
     let write = StatusWrite {
         instance_seq: fx.seq(),
         notification_id: "at-now".to_owned(),
-        user_seq: user.seq,
+        user_id: user.id.clone(),
         status: UserStatus::Read,
         now: now(),
         not_older_than: None,
@@ -350,7 +350,7 @@ pub async fn delete_notification_cascades(store: &dyn Store) {
     let status = StatusWrite {
         instance_seq: fx.seq(),
         notification_id: "doomed".to_owned(),
-        user_seq: user.seq,
+        user_id: user.id.clone(),
         status: UserStatus::Read,
         now: now(),
         not_older_than: None,
@@ -358,7 +358,7 @@ pub async fn delete_notification_cascades(store: &dyn Store) {
         modified_region: "us-east-1".to_owned(),
     };
     let written = store.set_user_status(status.clone()).await.expect("status");
-    assert_eq!(written, StatusOutcome::Written);
+    assert_eq!(written, StatusOutcome::Written { user_seq: user.seq });
 
     assert!(
         store

@@ -9,7 +9,7 @@ fn write(fx: &Fixture<'_>, id: &str, user: &UserRecord, status: UserStatus) -> S
     StatusWrite {
         instance_seq: fx.seq(),
         notification_id: id.to_owned(),
-        user_seq: user.seq,
+        user_id: user.id.clone(),
         status,
         now: now(),
         not_older_than: None,
@@ -132,7 +132,7 @@ pub async fn user_status(store: &dyn Store) {
     let mut read = write(&fx, "direct", &u1, UserStatus::Read);
     read.modified_at = t(10 * SECOND);
     let outcome = store.set_user_status(read.clone()).await.expect("status");
-    assert_eq!(outcome, StatusOutcome::Written);
+    assert_eq!(outcome, StatusOutcome::Written { user_seq: u1.seq });
     assert_eq!(
         status_of(fx.user_list(&u1).await, "direct"),
         Some(UserStatus::Read)
@@ -152,6 +152,20 @@ pub async fn user_status(store: &dyn Store) {
     ] {
         let outcome = store.set_user_status(write).await.expect("status");
         assert_eq!(outcome, StatusOutcome::NotFound, "{what}");
+    }
+
+    // The write finds its user by id within the instance: an unknown id,
+    // or the id of another instance's user, is no user (and the stale
+    // check below sees that nothing was written).
+    let stranger = other.user("stranger").await;
+    for (what, user_id) in [
+        ("no such user", "nobody"),
+        ("another instance's user", stranger.id.as_str()),
+    ] {
+        let mut write = write(&fx, "direct", &u1, UserStatus::Hidden);
+        write.user_id = user_id.to_owned();
+        let outcome = store.set_user_status(write).await.expect("status");
+        assert_eq!(outcome, StatusOutcome::UserNotFound, "{what}");
     }
 
     // A write that has not seen the stored change is refused.
@@ -177,7 +191,7 @@ pub async fn user_status(store: &dyn Store) {
     current.modified_at = t(30 * SECOND);
     current.modified_region = "ap-south-1".to_owned();
     let outcome = store.set_user_status(current).await.expect("status");
-    assert_eq!(outcome, StatusOutcome::Written);
+    assert_eq!(outcome, StatusOutcome::Written { user_seq: u1.seq });
     assert_eq!(
         status_of(fx.user_list(&u1).await, "direct"),
         Some(UserStatus::Hidden),
@@ -199,13 +213,13 @@ pub async fn user_status(store: &dyn Store) {
         .set_user_status(write(&fx, "direct", &u1, UserStatus::Unread))
         .await
         .expect("status");
-    assert_eq!(outcome, StatusOutcome::Written);
+    assert_eq!(outcome, StatusOutcome::Written { user_seq: u1.seq });
     let mut first = write(&fx, "broadcast", &u2, UserStatus::Read);
     first.not_older_than = Some(t(-DAY));
     let outcome = store.set_user_status(first).await.expect("status");
     assert_eq!(
         outcome,
-        StatusOutcome::Written,
+        StatusOutcome::Written { user_seq: u2.seq },
         "any user may mark a broadcast"
     );
 
@@ -251,7 +265,11 @@ async fn set_status(fx: &Fixture<'_>, id: &str, user: &UserRecord, status: UserS
         .set_user_status(write(fx, id, user, status))
         .await
         .expect("status");
-    assert_eq!(outcome, StatusOutcome::Written, "{id}: {status:?}");
+    assert_eq!(
+        outcome,
+        StatusOutcome::Written { user_seq: user.seq },
+        "{id}: {status:?}"
+    );
 }
 
 /// UNREAD (no status, or an explicit UNREAD) and unexpired, direct and

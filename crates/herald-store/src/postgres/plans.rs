@@ -39,8 +39,12 @@ pub enum Probe {
         now: Timestamp,
         cap: u32,
     },
-    /// set_user_status: the notification the write is about.
-    StatusTarget(StatusWrite),
+    /// set_user_status: the notification the write is about, for the
+    /// user of `user_seq`.
+    StatusTarget {
+        write: StatusWrite,
+        user_seq: i64,
+    },
     /// set_user_status: the stored status's time.
     StoredStatus {
         user_seq: i64,
@@ -86,7 +90,9 @@ impl PgStore {
                 now,
                 cap,
             } => push_unread_count(&mut qb, *instance_seq, *user_seq, *now, *cap),
-            Probe::StatusTarget(write) => push_status_target(&mut qb, write),
+            Probe::StatusTarget { write, user_seq } => {
+                push_status_target(&mut qb, write, *user_seq)
+            }
             Probe::StoredStatus {
                 user_seq,
                 notification_seq,

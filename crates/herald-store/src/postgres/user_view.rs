@@ -45,15 +45,24 @@ impl PgStore {
     pub(super) async fn set_user_status_impl(&self, write: StatusWrite) -> PgResult<StatusOutcome> {
         let write = &write;
         serializable!(self, |tx| {
+            let user_seq: Option<i64> =
+                sqlx::query_scalar("SELECT seq FROM users WHERE instance_seq = $1 AND id = $2")
+                    .bind(write.instance_seq)
+                    .bind(nul::owned(&write.user_id))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(user_seq) = user_seq else {
+                return Ok(StatusOutcome::UserNotFound);
+            };
             let mut target = QueryBuilder::new("");
-            push_status_target(&mut target, write);
+            push_status_target(&mut target, write, user_seq);
             let seq: Option<i64> = target.build_query_scalar().fetch_optional(&mut *tx).await?;
             let Some(seq) = seq else {
                 return Ok(StatusOutcome::NotFound);
             };
 
             let mut stored = QueryBuilder::new("");
-            push_stored_status(&mut stored, write.user_seq, seq);
+            push_stored_status(&mut stored, user_seq, seq);
             let stored: Option<i64> = stored.build_query_scalar().fetch_optional(&mut *tx).await?;
             if let (Some(stored_ms), Some(limit)) = (stored, write.not_older_than)
                 && stored_ms > ms(limit)
@@ -70,14 +79,14 @@ impl PgStore {
                  status = excluded.status, modified_at = excluded.modified_at, \
                  modified_region = excluded.modified_region",
             )
-            .bind(write.user_seq)
+            .bind(user_seq)
             .bind(seq)
             .bind(write.status.as_str())
             .bind(ms(write.modified_at))
             .bind(text(&write.modified_region))
             .execute(&mut *tx)
             .await?;
-            StatusOutcome::Written
+            StatusOutcome::Written { user_seq }
         })
     }
 }
@@ -182,8 +191,13 @@ fn push_not_dismissed(qb: &mut QueryBuilder<'_, Postgres>, user_seq: i64, seq: &
 }
 
 /// The notification a status write is about, if it exists, is unexpired
-/// and reaches the user: one answer for all three.
-pub(super) fn push_status_target(qb: &mut QueryBuilder<'_, Postgres>, write: &StatusWrite) {
+/// and reaches the user (`user_seq`, found from the write's user id):
+/// one answer for all three.
+pub(super) fn push_status_target(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    write: &StatusWrite,
+    user_seq: i64,
+) {
     qb.push("SELECT n.seq FROM notifications n WHERE n.instance_seq = ")
         .push_bind(write.instance_seq)
         .push(" AND n.id = ")
@@ -194,7 +208,7 @@ pub(super) fn push_status_target(qb: &mut QueryBuilder<'_, Postgres>, write: &St
             " AND (n.broadcast OR EXISTS (SELECT 1 FROM notification_recipients r \
              WHERE r.notification_seq = n.seq AND r.user_seq = ",
         )
-        .push_bind(write.user_seq)
+        .push_bind(user_seq)
         .push("))");
 }
 

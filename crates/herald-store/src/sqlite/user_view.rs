@@ -79,23 +79,28 @@ async fn set_status_in(
     conn: &mut SqliteConnection,
     write: &StatusWrite,
 ) -> StoreResult<StatusOutcome> {
-    // One answer for missing, expired and not-addressed-to-this-user;
-    // the stored status's time comes along (one round trip, not two).
-    let found: Option<(i64, Option<i64>)> = sqlx::query_as(
-        "SELECT n.seq, (SELECT s.modified_at FROM user_statuses s WHERE s.user_seq = ?4 \
-         AND s.notification_seq = n.seq) FROM notifications n \
-         WHERE n.instance_seq = ?1 AND n.id = ?2 \
+    // One statement answers everything before the write: no row, no such
+    // user in the instance; no notification, one missing, expired or not
+    // addressed to this user; and the stored status's time.
+    let found: Option<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT u.seq, n.seq, (SELECT s.modified_at FROM user_statuses s \
+         WHERE s.user_seq = u.seq AND s.notification_seq = n.seq) \
+         FROM users u LEFT JOIN notifications n ON n.instance_seq = ?1 AND n.id = ?2 \
          AND n.expires_at > ?3 AND (n.broadcast = 1 OR EXISTS (SELECT 1 FROM \
-         notification_recipients r WHERE r.user_seq = ?4 AND r.notification_seq = n.seq))",
+         notification_recipients r WHERE r.user_seq = u.seq AND r.notification_seq = n.seq)) \
+         WHERE u.instance_seq = ?1 AND u.id = ?4",
     )
     .bind(write.instance_seq)
     .bind(&write.notification_id)
     .bind(ms(write.now))
-    .bind(write.user_seq)
+    .bind(&write.user_id)
     .fetch_optional(&mut *conn)
     .await
     .map_err(db_err)?;
-    let Some((seq, stored)) = found else {
+    let Some((user_seq, found, stored)) = found else {
+        return Ok(StatusOutcome::UserNotFound);
+    };
+    let Some(seq) = found else {
         return Ok(StatusOutcome::NotFound);
     };
     if let (Some(stored_ms), Some(limit)) = (stored, write.not_older_than)
@@ -112,7 +117,7 @@ async fn set_status_in(
          DO UPDATE SET status = excluded.status, modified_at = excluded.modified_at, \
          modified_region = excluded.modified_region",
     )
-    .bind(write.user_seq)
+    .bind(user_seq)
     .bind(seq)
     .bind(write.status.as_str())
     .bind(ms(write.modified_at))
@@ -120,7 +125,7 @@ async fn set_status_in(
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
-    Ok(StatusOutcome::Written)
+    Ok(StatusOutcome::Written { user_seq })
 }
 
 /// The listing's SQL, pushed onto `qb` (so that the plan test can put

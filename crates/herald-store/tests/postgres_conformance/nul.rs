@@ -91,7 +91,7 @@ async fn nul_in_client_strings() {
     let status = StatusWrite {
         instance_seq: inst.seq,
         notification_id: "n\0".into(),
-        user_seq: alice.seq,
+        user_id: alice.id.clone(),
         status: UserStatus::Read,
         now,
         not_older_than: None,
@@ -100,7 +100,9 @@ async fn nul_in_client_strings() {
     };
     assert_eq!(
         store.set_user_status(status).await.expect("status"),
-        StatusOutcome::Written
+        StatusOutcome::Written {
+            user_seq: alice.seq
+        }
     );
     let add = [("k2".to_owned(), "\0".to_owned())].into();
     let updated = store

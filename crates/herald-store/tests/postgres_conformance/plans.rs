@@ -163,7 +163,7 @@ async fn fill(store: Arc<PgStore>, n: usize) -> Filled {
             let status = StatusWrite {
                 instance_seq: instance.seq,
                 notification_id: notes[i].id.clone(),
-                user_seq: direct[0].seq,
+                user_id: direct[0].id.clone(),
                 status: UserStatus::Read,
                 now: at(NOW_MS),
                 not_older_than: None,
@@ -321,16 +321,19 @@ async fn hot_statements_use_indexes() {
         ),
         (
             "set_user_status target",
-            Probe::StatusTarget(StatusWrite {
-                instance_seq: seq,
-                notification_id: note.id.clone(),
+            Probe::StatusTarget {
+                write: StatusWrite {
+                    instance_seq: seq,
+                    notification_id: note.id.clone(),
+                    user_id: user.id.clone(),
+                    status: UserStatus::Hidden,
+                    now,
+                    not_older_than: None,
+                    modified_at: now,
+                    modified_region: "us-east-1".into(),
+                },
                 user_seq: user.seq,
-                status: UserStatus::Hidden,
-                now,
-                not_older_than: None,
-                modified_at: now,
-                modified_region: "us-east-1".into(),
-            }),
+            },
         ),
         (
             "set_user_status stored",

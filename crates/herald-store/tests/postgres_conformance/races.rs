@@ -79,7 +79,7 @@ async fn status_race_across_nodes() {
     let write = |status, modified_ms| StatusWrite {
         instance_seq: inst.seq,
         notification_id: "watched".into(),
-        user_seq: user.seq,
+        user_id: user.id.clone(),
         status,
         now: at(NOW_MS),
         not_older_than: Some(at(modified_ms)),
@@ -112,11 +112,15 @@ async fn status_race_across_nodes() {
         };
         let older_outcome = older_task.await.expect("task").expect("status");
         let newer_outcome = newer_task.await.expect("task").expect("status");
-        assert_eq!(newer_outcome, StatusOutcome::Written, "round {round}");
+        assert_eq!(
+            newer_outcome,
+            StatusOutcome::Written { user_seq: user.seq },
+            "round {round}"
+        );
         assert!(
             matches!(
                 older_outcome,
-                StatusOutcome::Written | StatusOutcome::Stale { .. }
+                StatusOutcome::Written { .. } | StatusOutcome::Stale { .. }
             ),
             "round {round}: {older_outcome:?}"
         );
