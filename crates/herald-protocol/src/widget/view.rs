@@ -24,35 +24,27 @@ struct Shown<'a> {
     modified_at: jiff::Timestamp,
 }
 
-impl<'a> From<&'a Notification> for Shown<'a> {
-    fn from(n: &'a Notification) -> Self {
-        Shown {
-            instance_seq: n.instance_seq,
-            seq: n.seq,
-            id: &n.id,
-            content: &n.content,
-            priority: n.priority,
-            created_at: n.created_at,
-            expires_at: n.expires_at,
-            modified_at: n.modified_at,
+/// `Shown` from each record that has its fields, under the same names.
+macro_rules! shown_from {
+    ($($record:ty),+) => {$(
+        impl<'a> From<&'a $record> for Shown<'a> {
+            fn from(n: &'a $record) -> Self {
+                Shown {
+                    instance_seq: n.instance_seq,
+                    seq: n.seq,
+                    id: &n.id,
+                    content: &n.content,
+                    priority: n.priority,
+                    created_at: n.created_at,
+                    expires_at: n.expires_at,
+                    modified_at: n.modified_at,
+                }
+            }
         }
-    }
+    )+};
 }
 
-impl<'a> From<&'a UserNotification> for Shown<'a> {
-    fn from(n: &'a UserNotification) -> Self {
-        Shown {
-            instance_seq: n.instance_seq,
-            seq: n.seq,
-            id: &n.id,
-            content: &n.content,
-            priority: n.priority,
-            created_at: n.created_at,
-            expires_at: n.expires_at,
-            modified_at: n.modified_at,
-        }
-    }
-}
+shown_from!(Notification, UserNotification);
 
 /// Serialised items by (instance, notification, last modified, status):
 /// a change seen by thousands of streams is rendered and serialised once.
