@@ -214,11 +214,7 @@ impl UserNotification {
     /// The listing's order key of this entry (the same as its
     /// notification's [`Notification::user_list_cursor`]).
     pub fn user_list_cursor(&self) -> UserListCursor {
-        UserListCursor {
-            urgency: self.priority.urgency(),
-            created_ms: self.created_at.as_millisecond(),
-            seq: self.seq,
-        }
+        UserListCursor::of(self.priority, self.created_at, self.seq)
     }
 }
 
@@ -241,6 +237,17 @@ pub struct UserListCursor {
     pub seq: i64,
 }
 
+impl UserListCursor {
+    /// The position of a notification of this priority, creation and seq.
+    pub fn of(priority: Priority, created_at: Timestamp, seq: i64) -> Self {
+        UserListCursor {
+            urgency: priority.urgency(),
+            created_ms: created_at.as_millisecond(),
+            seq,
+        }
+    }
+}
+
 /// Position after the last item of a newest-first page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CreatedCursor {
@@ -257,11 +264,7 @@ impl Notification {
     }
 
     pub fn user_list_cursor(&self) -> UserListCursor {
-        UserListCursor {
-            urgency: self.priority.urgency(),
-            created_ms: self.created_at.as_millisecond(),
-            seq: self.seq,
-        }
+        UserListCursor::of(self.priority, self.created_at, self.seq)
     }
 }
 

@@ -111,3 +111,62 @@ where
         .map(UserNotificationColumns::into_user_notification)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::sqlite::SqlitePool;
+
+    use super::*;
+
+    /// Rows of notification columns in the given (seq, urgency, created)
+    /// order, as an inner query.
+    fn rows(qb: &mut QueryBuilder<'_, Sqlite>, rows: &[(i64, i64, i64)], status: bool) {
+        let selects: Vec<String> = rows
+            .iter()
+            .map(|(seq, urgency, created)| {
+                let common = format!(
+                    "{seq} AS seq, 1 AS instance_seq, 'n{seq}' AS id, '{{}}' AS content, \
+                     {urgency} AS urgency, {created} AS created_at, 9000 AS expires_at, \
+                     {created} AS modified_at"
+                );
+                if status {
+                    format!("SELECT {common}, NULL AS status")
+                } else {
+                    format!(
+                        "SELECT {common}, 'arn' AS arn, '[]' AS recipients, 0 AS broadcast, \
+                         '{{}}' AS tags, 'us-east-1' AS modified_region"
+                    )
+                }
+            })
+            .collect();
+        qb.push(selects.join(" UNION ALL "));
+    }
+
+    /// The page's order is the fetchers' doing, whatever order the inner
+    /// query's rows arrive in.
+    #[tokio::test]
+    async fn pages_come_back_in_listing_order_whatever_order_rows_arrive_in() {
+        let pool = SqlitePool::connect("sqlite::memory:").await.expect("pool");
+        let arrival = [(1, 1, 100), (2, 1, 300), (3, 2, 100), (4, 1, 300)];
+
+        let mut qb = open(Page::Notifications);
+        rows(&mut qb, &arrival, false);
+        let newest_first: Vec<String> = notifications(&mut qb, &pool)
+            .await
+            .expect("page")
+            .into_iter()
+            .map(|n| n.id)
+            .collect();
+        assert_eq!(newest_first, ["n4", "n2", "n3", "n1"]);
+
+        let mut qb = open(Page::UserNotifications);
+        rows(&mut qb, &arrival, true);
+        let most_urgent_first: Vec<String> = user_notifications(&mut qb, &pool)
+            .await
+            .expect("page")
+            .into_iter()
+            .map(|n| n.id)
+            .collect();
+        assert_eq!(most_urgent_first, ["n3", "n4", "n2", "n1"]);
+    }
+}
