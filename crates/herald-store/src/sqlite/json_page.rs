@@ -22,7 +22,7 @@ use crate::{Notification, StoreResult, UserNotification};
 /// the inner query names them), as one JSON array in the field order of
 /// [`NotificationColumns`]; the JSON-text columns are embedded as JSON,
 /// `broadcast` as a boolean.
-const NOTIFICATION_ARRAY: &str = "json_array(seq, instance_seq, id, arn, json(content), urgency, \
+pub(super) const NOTIFICATION_ARRAY: &str = "json_array(seq, instance_seq, id, arn, json(content), urgency, \
      json(recipients), iif(broadcast, json('true'), json('false')), json(tags), created_at, \
      expires_at, modified_at, modified_region)";
 
@@ -88,7 +88,18 @@ pub(super) async fn notifications<'e, E>(
 where
     E: Executor<'e, Database = Sqlite>,
 {
-    let mut page = fetch::<NotificationColumns, _>(qb, executor).await?;
+    close(qb);
+    let page: String = qb
+        .build_query_scalar()
+        .fetch_one(executor)
+        .await
+        .map_err(db_err)?;
+    decode_notifications(&page)
+}
+
+/// A page of [`NOTIFICATION_ARRAY`] elements, newest first.
+pub(super) fn decode_notifications(page: &str) -> StoreResult<Vec<Notification>> {
+    let mut page: Vec<NotificationColumns> = from_json(page, "page")?;
     // Newest first (`seq` is unique: no two elements compare equal).
     page.sort_unstable_by_key(|c| Reverse((c.created_at, c.seq)));
     page.into_iter()

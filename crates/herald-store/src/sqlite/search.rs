@@ -12,7 +12,6 @@ use jiff::Timestamp;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::notifications::{FIELD_CONTENT, FIELD_ID, push_created_keyset};
-use super::search_probe::PROBE_WINDOW;
 use super::{SqliteStore, json_page};
 use crate::db_error::db_err;
 use crate::rows::{NOTIFICATION_COLUMNS, ms};
@@ -36,12 +35,12 @@ impl SqliteStore {
         limit: u32,
     ) -> StoreResult<SearchPage> {
         // A large instance is walked newest first (`search_probe`); only
-        // when its newest rows do not fill the page is the match set built.
-        let size = self.instance_size(instance_seq).await?;
-        if size > PROBE_WINDOW
-            && let Some(page) = self
-                .probe_search(instance_seq, query, now, after, limit, size)
-                .await?
+        // when its newest rows do not fill the page, or the instance is
+        // small (its total is then counted exactly), is the match set
+        // built.
+        if let Some(page) = self
+            .probe_search(instance_seq, query, now, after, limit)
+            .await?
         {
             return Ok(page);
         }

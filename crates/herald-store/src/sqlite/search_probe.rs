@@ -29,6 +29,7 @@ pub(super) const PROBE_WINDOW: i64 = 2000;
 
 impl SqliteStore {
     /// The instance's stored notifications, kept by triggers.
+    #[cfg(test)]
     pub(super) async fn instance_size(&self, instance_seq: i64) -> StoreResult<i64> {
         let size: Option<i64> =
             sqlx::query_scalar("SELECT notification_count FROM instances WHERE seq = ?")
@@ -39,7 +40,10 @@ impl SqliteStore {
         Ok(size.unwrap_or(0))
     }
 
-    /// The page when the window fills it, else `None`.
+    /// The page when the instance is larger than the window and the
+    /// window fills the page, else `None` (the caller builds the match
+    /// set). One statement: the page, how many rows the walk passed to
+    /// find it and the instance's size.
     pub(super) async fn probe_search(
         &self,
         instance_seq: i64,
@@ -47,36 +51,21 @@ impl SqliteStore {
         now: Timestamp,
         after: Option<CreatedCursor>,
         limit: u32,
-        instance_size: i64,
     ) -> StoreResult<Option<SearchPage>> {
-        let mut qb = json_page::open(json_page::Page::Notifications);
+        let mut qb = QueryBuilder::new("");
         push_probe(&mut qb, instance_seq, query, now, after, limit);
-        let notifications = json_page::notifications(&mut qb, &self.readers).await?;
-        let Some(last) = notifications.last() else {
-            return Ok(None);
-        };
-        if notifications.len() < limit as usize {
-            return Ok(None);
-        }
-
-        // How many rows the walk passed to find the page: an index range of
-        // at most PROBE_WINDOW entries.
-        let mut walked = QueryBuilder::<Sqlite>::new(
-            "SELECT count(*) FROM notifications n WHERE n.instance_seq = ",
-        );
-        walked
-            .push_bind(instance_seq)
-            .push(" AND (n.created_at, n.seq) >= (")
-            .push_bind(ms(last.created_at))
-            .push(", ")
-            .push_bind(last.seq)
-            .push(")");
-        push_created_keyset(&mut walked, after);
-        let walked: i64 = walked
-            .build_query_scalar()
+        let (page, walked, instance_size): (String, i64, i64) = qb
+            .build_query_as()
             .fetch_one(&self.readers)
             .await
             .map_err(db_err)?;
+        if instance_size <= PROBE_WINDOW {
+            return Ok(None);
+        }
+        let notifications = json_page::decode_notifications(&page)?;
+        if notifications.len() < limit as usize {
+            return Ok(None);
+        }
         let matched = notifications.len() as u64;
         let estimate = matched as f64 * instance_size as f64 / walked.max(1) as f64;
         Ok(Some(SearchPage {
@@ -86,10 +75,18 @@ impl SqliteStore {
     }
 }
 
-/// The walk: the instance's unexpired notifications newest first from the
-/// cursor, no older than the window's last row, each tested by
-/// [`push_predicate`]; the ORDER BY is the index's, so SQLite stops at
-/// `limit` matches.
+/// The walk, as one statement of three columns: the page (as
+/// [`json_page`] builds it), the rows walked to find it, the instance's
+/// size.
+///
+/// The walk `m` is the instance's newest [`PROBE_WINDOW`] rows from the
+/// cursor, read from the created index alone (it carries `expires_at`);
+/// each is tested by [`push_predicate`] against its own texts (a covering
+/// index too) before its notification row is read, and the page stops at
+/// `limit` matches. No ORDER BY outside the walk: the join keeps the
+/// walk's order (SQLite's nested loop over a co-routine), and one would
+/// cost a sort of the whole window. The page is put in order after
+/// decoding, as every page is.
 pub(super) fn push_probe<'a>(
     qb: &mut QueryBuilder<'a, Sqlite>,
     instance_seq: i64,
@@ -99,30 +96,21 @@ pub(super) fn push_probe<'a>(
     limit: u32,
 ) {
     qb.push(format!(
-        "SELECT {NOTIFICATION_COLUMNS} FROM notifications n WHERE n.instance_seq = "
+        "WITH page AS MATERIALIZED (SELECT {NOTIFICATION_COLUMNS} FROM (SELECT n.seq AS seq, \
+         n.expires_at AS expires_at FROM notifications n WHERE n.instance_seq = "
     ))
-    .push_bind(instance_seq)
-    .push(" AND n.expires_at > ")
-    .push_bind(ms(now));
+    .push_bind(instance_seq);
     push_created_keyset(qb, after);
-    // The window's oldest row, or (-1, -1) when fewer rows remain: two
-    // scalar subqueries, each evaluated once.
-    for column in ["created_at", "seq"] {
-        qb.push(if column == "seq" {
-            ", "
-        } else {
-            " AND (n.created_at, n.seq) >= ("
-        });
-        qb.push(format!(
-            "ifnull((SELECT n.{column} FROM notifications n WHERE n.instance_seq = "
-        ))
-        .push_bind(instance_seq);
-        push_created_keyset(qb, after);
-        qb.push(" ORDER BY n.created_at DESC, n.seq DESC LIMIT 1 OFFSET ")
-            .push_bind(PROBE_WINDOW - 1)
-            .push("), -1)");
-    }
-    qb.push(")");
+    // A small instance is not walked at all (its match set is built,
+    // and counted exactly): a constant subquery, evaluated once.
+    qb.push(" AND (SELECT notification_count FROM instances WHERE seq = ")
+        .push_bind(instance_seq)
+        .push(") > ")
+        .push_bind(PROBE_WINDOW);
+    qb.push(" ORDER BY n.created_at DESC, n.seq DESC LIMIT ")
+        .push_bind(PROBE_WINDOW)
+        .push(") m CROSS JOIN notifications n ON n.seq = m.seq WHERE m.expires_at > ")
+        .push_bind(ms(now));
     if let Some(expr) = &query.criteria {
         qb.push(" AND ");
         push_predicate(qb, expr);
@@ -131,8 +119,21 @@ pub(super) fn push_probe<'a>(
         qb.push(" AND ");
         push_tag_predicate(qb, filter);
     }
-    qb.push(" ORDER BY n.created_at DESC, n.seq DESC LIMIT ")
-        .push_bind(i64::from(limit));
+    qb.push(" LIMIT ").push_bind(i64::from(limit));
+    qb.push(format!(
+        ") SELECT (SELECT json_group_array({}) FROM page), \
+         ifnull((SELECT count(*) FROM notifications n WHERE n.instance_seq = ",
+        json_page::NOTIFICATION_ARRAY
+    ))
+    .push_bind(instance_seq)
+    .push(
+        " AND (n.created_at, n.seq) >= (SELECT created_at, seq FROM page \
+         ORDER BY created_at, seq LIMIT 1)",
+    );
+    push_created_keyset(qb, after);
+    qb.push("), 0), ifnull((SELECT notification_count FROM instances WHERE seq = ")
+        .push_bind(instance_seq)
+        .push("), 0)");
 }
 
 /// `members` joined by `operator`; an empty list adds no constraint, as
@@ -172,7 +173,7 @@ fn push_predicate<'a>(qb: &mut QueryBuilder<'a, Sqlite>, expr: &'a SearchExpr) {
                 SearchField::Id => FIELD_ID,
                 SearchField::Content => FIELD_CONTENT,
             };
-            qb.push("EXISTS (SELECT 1 FROM search_texts t WHERE t.notification_seq = n.seq AND t.field = ")
+            qb.push("EXISTS (SELECT 1 FROM search_texts t WHERE t.notification_seq = m.seq AND t.field = ")
                 .push_bind(field);
             // The same comparisons as the match-set form (values arrive
             // folded where the comparison is case-insensitive).
@@ -201,7 +202,7 @@ fn push_tag_predicate<'a>(qb: &mut QueryBuilder<'a, Sqlite>, filter: &'a TagFilt
     push_joined(qb, " OR ", filter, |qb, group| {
         push_joined(qb, " AND ", group, |qb, (key, value)| {
             qb.push(
-                "EXISTS (SELECT 1 FROM notification_tags g WHERE g.notification_seq = n.seq \
+                "EXISTS (SELECT 1 FROM notification_tags g WHERE g.notification_seq = m.seq \
                  AND g.key = ",
             )
             .push_bind(key.as_str())
@@ -216,8 +217,29 @@ fn push_tag_predicate<'a>(qb: &mut QueryBuilder<'a, Sqlite>, filter: &'a TagFilt
 mod tests {
     use jiff::{SignedDuration, Timestamp};
 
+    use std::sync::Arc;
+
     use super::super::SqliteStore;
-    use crate::{NewInstance, NewNotification, Priority, Store, Tags};
+    use super::PROBE_WINDOW;
+    use crate::{
+        Comparison, CreatedCursor, NewInstance, NewNotification, Notification, Priority,
+        SearchExpr, SearchField, SearchQuery, Store, Tags,
+    };
+
+    fn contains(value: &str) -> SearchQuery {
+        SearchQuery {
+            criteria: Some(SearchExpr::Text {
+                field: SearchField::Content,
+                comparison: Comparison::Contains,
+                value: value.into(),
+            }),
+            tags: None,
+        }
+    }
+
+    fn ids(page: &[Notification]) -> Vec<&str> {
+        page.iter().map(|n| n.id.as_str()).collect()
+    }
 
     /// The triggers keep the count through creates, deletes, the sweeper
     /// and a taken id (which inserts nothing): without them every instance
@@ -284,5 +306,122 @@ mod tests {
 
         assert!(store.delete_instance(instance.seq).await.expect("delete"));
         assert_eq!(store.instance_size(instance.seq).await.expect("size"), 0);
+    }
+
+    /// The walk gives exactly the page the match set would: the newest
+    /// unexpired matches from the cursor, in listing order, even where
+    /// creation times do not follow the order rows were stored in; a
+    /// term the window cannot fill a page of is found all the same, and
+    /// counted exactly.
+    #[tokio::test]
+    async fn a_large_instance_walked_gives_the_match_sets_pages() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(SqliteStore::open(dir.path()).await.expect("open"));
+        let now = Timestamp::now();
+        let instance = store
+            .create_instance(NewInstance {
+                account_id: "000000000000".into(),
+                id: "i".into(),
+                arn: "arn:aws:connect:us-east-1:000000000000:instance/i".into(),
+                alias: None,
+                identity_management_type: "CONNECT_MANAGED".into(),
+                inbound_calls_enabled: true,
+                outbound_calls_enabled: true,
+                tags: Tags::new(),
+                created_at: now,
+            })
+            .await
+            .expect("instance");
+        let stored = PROBE_WINDOW + 400;
+        // Creation times are a permutation of the store order, so that
+        // seq order and listing order differ.
+        let created = |i: i64| {
+            now - SignedDuration::from_hours(1) + SignedDuration::from_millis((i * 7919) % stored)
+        };
+        let matches = |i: i64| i % 5 == 0;
+        let expired = |i: i64| i % 13 == 0;
+        let mut writes = Vec::new();
+        for i in 0..stored {
+            let text = match i {
+                1 => "the needle is here".to_owned(),
+                i if matches(i) => format!("Deploy FAILED on host {i}"),
+                i => format!("all good on host {i}"),
+            };
+            let expires_at = if expired(i) {
+                now - SignedDuration::from_mins(1)
+            } else {
+                now + SignedDuration::from_hours(1)
+            };
+            let new = NewNotification {
+                instance_seq: instance.seq,
+                id: format!("n{i}"),
+                arn: format!("{}/notification/n{i}", instance.arn),
+                content: [("en_US".to_owned(), text)].into(),
+                priority: Priority::Low,
+                recipients: vec![instance.arn.clone()],
+                broadcast: true,
+                direct_user_seqs: Vec::new(),
+                tags: Tags::new(),
+                created_at: created(i),
+                expires_at,
+                region: "us-east-1".into(),
+                client_token: None,
+            };
+            let store = store.clone();
+            writes.push(tokio::spawn(
+                async move { store.create_notification(new).await },
+            ));
+        }
+        let mut seqs = std::collections::HashMap::new();
+        for write in writes {
+            if let crate::CreateOutcome::Created(n) = write.await.expect("task").expect("create") {
+                seqs.insert(n.id.clone(), n.seq);
+            }
+        }
+        let mut expected: Vec<(Timestamp, i64, String)> = (0..stored)
+            .filter(|i| matches(*i) && !expired(*i))
+            .map(|i| (created(i), seqs[&format!("n{i}")], format!("n{i}")))
+            .collect();
+        expected.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+        let expected: Vec<&str> = expected.iter().map(|(_, _, id)| id.as_str()).collect();
+
+        let query = contains("failed");
+        let first = store
+            .search_notifications(instance.seq, &query, now, None, 20)
+            .await
+            .expect("search");
+        assert_eq!(ids(&first.notifications), expected[..20]);
+        // (It was the walk that answered.)
+        let walked = store
+            .probe_search(instance.seq, &query, now, None, 20)
+            .await
+            .expect("probe")
+            .expect("the window fills the page");
+        assert_eq!(walked, first);
+        let last = first.notifications.last().expect("a full page");
+        let after = CreatedCursor {
+            created_ms: last.created_at.as_millisecond(),
+            seq: last.seq,
+        };
+        let second = store
+            .search_notifications(instance.seq, &query, now, Some(after), 20)
+            .await
+            .expect("search");
+        assert_eq!(ids(&second.notifications), expected[20..40]);
+        // An estimate from the walk's share of matches.
+        let exact = expected.len() as u64;
+        assert!(
+            (exact / 2..=exact * 2).contains(&first.total),
+            "estimated {} of {exact}",
+            first.total
+        );
+
+        // Too rare for the window to fill a page: the match set, exactly.
+        let rare = store
+            .search_notifications(instance.seq, &contains("needle"), now, None, 20)
+            .await
+            .expect("search");
+        assert_eq!(ids(&rare.notifications), ["n1"]);
+        assert_eq!(rare.total, 1);
     }
 }
