@@ -382,7 +382,7 @@ mod tests {
             .filter(|i| matches(*i) && !expired(*i))
             .map(|i| (created(i), seqs[&format!("n{i}")], format!("n{i}")))
             .collect();
-        expected.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+        expected.sort_by_key(|e| std::cmp::Reverse((e.0, e.1)));
         let expected: Vec<&str> = expected.iter().map(|(_, _, id)| id.as_str()).collect();
 
         let query = contains("failed");
