@@ -185,35 +185,41 @@ async fn create_in(
     let created = rows::notification(&inserted)?;
     let seq = created.seq;
 
+    // Everything else a create writes, as one multi-statement command:
+    // sqlx's SQLite driver runs it in one message to the writer's thread
+    // (and stops at the first failing statement), where a statement each
+    // was a round trip each.
+    let mut rest = QueryBuilder::<Sqlite>::new("");
     // A broadcast already reaches every user through the instance;
     // direct rows as well would list it twice.
     if !new.broadcast {
         let users: BTreeSet<i64> = new.direct_user_seqs.iter().copied().collect();
-        insert_recipients(&mut *conn, seq, new, &users).await?;
+        push_recipients(&mut rest, seq, new, &users);
     }
-    insert_tags(&mut *conn, seq, new.instance_seq, &new.tags).await?;
+    push_tags(&mut rest, seq, new.instance_seq, &new.tags);
     let texts = std::iter::once((FIELD_ID, new.id.as_str())).chain(
         new.content
             .values()
             .map(|text| (FIELD_CONTENT, text.as_str())),
     );
-    insert_search_texts(&mut *conn, seq, new.instance_seq, texts).await?;
+    push_search_texts(&mut rest, seq, new.instance_seq, texts);
     if let Some(claim) = &new.client_token {
-        sqlx::query(
+        rest.push(
             "INSERT OR REPLACE INTO client_tokens (account_id, instance_seq, token, request_digest, \
-             notification_id, notification_arn, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&claim.account_id)
-        .bind(new.instance_seq)
-        .bind(&claim.token)
-        .bind(&claim.request_digest)
-        .bind(&new.id)
-        .bind(&new.arn)
-        .bind(ms(new.created_at))
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
+             notification_id, notification_arn, claimed_at) VALUES (",
+        );
+        let mut values = rest.separated(", ");
+        values
+            .push_bind(&claim.account_id)
+            .push_bind(new.instance_seq)
+            .push_bind(&claim.token)
+            .push_bind(&claim.request_digest)
+            .push_bind(&new.id)
+            .push_bind(&new.arn)
+            .push_bind(ms(new.created_at));
+        rest.push(");");
     }
+    execute_statements(conn, rest).await?;
 
     Ok(CreateOutcome::Created(created))
 }
@@ -254,16 +260,30 @@ pub(super) async fn by_seq(conn: &mut SqliteConnection, seq: i64) -> StoreResult
     rows::notification(&row)
 }
 
-async fn insert_recipients(
+/// Runs what the `push_*` functions pushed onto `qb` (nothing if none
+/// did).
+async fn execute_statements(
     conn: &mut SqliteConnection,
+    mut qb: QueryBuilder<'_, Sqlite>,
+) -> StoreResult<()> {
+    if qb.sql().is_empty() {
+        return Ok(());
+    }
+    qb.build().execute(conn).await.map_err(db_err)?;
+    Ok(())
+}
+
+/// Pushes the direct recipients' insert, one statement ending in `;`.
+fn push_recipients<'a>(
+    qb: &mut QueryBuilder<'a, Sqlite>,
     seq: i64,
     new: &NewNotification,
     users: &BTreeSet<i64>,
-) -> StoreResult<()> {
+) {
     if users.is_empty() {
-        return Ok(());
+        return;
     }
-    let mut qb = QueryBuilder::<Sqlite>::new(
+    qb.push(
         "INSERT INTO notification_recipients \
          (user_seq, notification_seq, urgency, created_at, expires_at) ",
     );
@@ -274,8 +294,22 @@ async fn insert_recipients(
             .push_bind(ms(new.created_at))
             .push_bind(ms(new.expires_at));
     });
-    qb.build().execute(conn).await.map_err(db_err)?;
-    Ok(())
+    qb.push(";");
+}
+
+/// Pushes the tags' insert, one statement ending in `;`.
+fn push_tags<'a>(qb: &mut QueryBuilder<'a, Sqlite>, seq: i64, instance_seq: i64, tags: &'a Tags) {
+    if tags.is_empty() {
+        return;
+    }
+    qb.push("INSERT INTO notification_tags (notification_seq, instance_seq, key, value) ");
+    qb.push_values(tags, |mut row, (key, value)| {
+        row.push_bind(seq)
+            .push_bind(instance_seq)
+            .push_bind(key.as_str())
+            .push_bind(value.as_str());
+    });
+    qb.push(";");
 }
 
 pub(super) async fn insert_tags(
@@ -284,36 +318,23 @@ pub(super) async fn insert_tags(
     instance_seq: i64,
     tags: &Tags,
 ) -> StoreResult<()> {
-    if tags.is_empty() {
-        return Ok(());
-    }
-    let mut qb = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO notification_tags (notification_seq, instance_seq, key, value) ",
-    );
-    qb.push_values(tags, |mut row, (key, value)| {
-        row.push_bind(seq)
-            .push_bind(instance_seq)
-            .push_bind(key.as_str())
-            .push_bind(value.as_str());
-    });
-    qb.build().execute(conn).await.map_err(db_err)?;
-    Ok(())
+    let mut qb = QueryBuilder::new("");
+    push_tags(&mut qb, seq, instance_seq, tags);
+    execute_statements(conn, qb).await
 }
 
-/// `(field, text)` rows, in one statement.
-async fn insert_search_texts<'t>(
-    conn: &mut SqliteConnection,
+/// Pushes the `(field, text)` rows' insert, one statement ending in `;`.
+fn push_search_texts<'t>(
+    qb: &mut QueryBuilder<'t, Sqlite>,
     seq: i64,
     instance_seq: i64,
     texts: impl IntoIterator<Item = (&'static str, &'t str)>,
-) -> StoreResult<()> {
+) {
     let texts: Vec<(&str, &str)> = texts.into_iter().collect();
     if texts.is_empty() {
-        return Ok(());
+        return;
     }
-    let mut qb = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO search_texts (notification_seq, instance_seq, field, text, folded) ",
-    );
+    qb.push("INSERT INTO search_texts (notification_seq, instance_seq, field, text, folded) ");
     qb.push_values(texts, |mut row, (field, text)| {
         row.push_bind(seq)
             .push_bind(instance_seq)
@@ -321,6 +342,16 @@ async fn insert_search_texts<'t>(
             .push_bind(text)
             .push_bind(fold_case(text));
     });
-    qb.build().execute(conn).await.map_err(db_err)?;
-    Ok(())
+    qb.push(";");
+}
+
+async fn insert_search_texts<'t>(
+    conn: &mut SqliteConnection,
+    seq: i64,
+    instance_seq: i64,
+    texts: impl IntoIterator<Item = (&'static str, &'t str)>,
+) -> StoreResult<()> {
+    let mut qb = QueryBuilder::new("");
+    push_search_texts(&mut qb, seq, instance_seq, texts);
+    execute_statements(conn, qb).await
 }
