@@ -145,6 +145,24 @@ pub trait Store: Send + Sync + 'static {
         after: Option<UserListCursor>,
         limit: u32,
     ) -> StoreResult<Vec<UserNotification>>;
+    /// [`Store::list_user_notifications`] of the instance's user with id
+    /// `user_id`; `None` when the instance has no such user. An engine
+    /// may find the user within the page's own query.
+    async fn list_user_notifications_by_id(
+        &self,
+        instance_seq: i64,
+        user_id: &str,
+        now: Timestamp,
+        after: Option<UserListCursor>,
+        limit: u32,
+    ) -> StoreResult<Option<Vec<UserNotification>>> {
+        let Some(user) = self.get_user(instance_seq, user_id).await? else {
+            return Ok(None);
+        };
+        self.list_user_notifications(instance_seq, user.seq, now, after, limit)
+            .await
+            .map(Some)
+    }
     async fn set_user_status(&self, write: StatusWrite) -> StoreResult<StatusOutcome>;
     /// How many of the user's notifications are UNREAD and unexpired,
     /// counting at most `cap` from each of the direct and the

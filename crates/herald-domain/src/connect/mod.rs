@@ -89,13 +89,15 @@ impl ConnectService {
         self.store
             .get_user(instance.seq, user_id)
             .await?
-            .ok_or_else(|| {
-                not_found(format!(
-                    "User {user_id} was not found in instance {}.",
-                    instance.id
-                ))
-            })
+            .ok_or_else(|| user_not_found(instance, user_id))
     }
+}
+
+fn user_not_found(instance: &InstanceRecord, user_id: &str) -> ConnectError {
+    not_found(format!(
+        "User {user_id} was not found in instance {}.",
+        instance.id
+    ))
 }
 
 /// The token form of a newest-first cursor.

@@ -5,7 +5,7 @@ use herald_store::{StatusOutcome, StatusWrite, UserListCursor, UserNotification,
 use jiff::Timestamp;
 
 use super::validate::{self, invalid, required};
-use super::{ConnectService, not_found};
+use super::{ConnectService, not_found, user_not_found};
 use crate::error::{ConnectError, ConnectResult};
 use crate::pagination::TokenScope;
 use crate::{Caller, Page};
@@ -48,8 +48,7 @@ impl ConnectService {
     ) -> ConnectResult<Page<UserNotification>> {
         let limit = validate::max_results(max_results, 1000, 100)?;
         let instance = self.instance(caller, instance_id).await?;
-        let user = self.user(&instance, user_id).await?;
-        let scope = TokenScope::new("ListUserNotifications", &(&instance.id, &user.id));
+        let scope = TokenScope::new("ListUserNotifications", &(&instance.id, user_id));
         let after = self
             .tokens
             .cursor::<(i64, i64, i64)>(&scope, next_token)?
@@ -58,10 +57,18 @@ impl ConnectService {
                 created_ms,
                 seq,
             });
+        // The user is found by the listing itself.
         let rows = self
             .store
-            .list_user_notifications(instance.seq, user.seq, self.clock.now(), after, limit + 1)
-            .await?;
+            .list_user_notifications_by_id(
+                instance.seq,
+                user_id,
+                self.clock.now(),
+                after,
+                limit + 1,
+            )
+            .await?
+            .ok_or_else(|| user_not_found(&instance, user_id))?;
         Ok(self.tokens.page(rows, limit, &scope, |last| {
             let c = last.user_list_cursor();
             (c.urgency, c.created_ms, c.seq)
@@ -119,10 +126,7 @@ impl ConnectService {
             .await?;
         match outcome {
             StatusOutcome::Written { .. } => Ok(()),
-            StatusOutcome::UserNotFound => Err(not_found(format!(
-                "User {} was not found in instance {}.",
-                input.user_id, instance.id
-            ))),
+            StatusOutcome::UserNotFound => Err(user_not_found(&instance, &input.user_id)),
             StatusOutcome::NotFound => Err(not_found(format!(
                 "Notification {} was not found for user {}.",
                 input.notification_id, input.user_id

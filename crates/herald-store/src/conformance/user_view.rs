@@ -81,6 +81,39 @@ pub async fn user_listing_order_and_paging(store: &dyn Store) {
         ["b-urgent", "b-high-old", "b-low-new", "b-tie-second"]
     );
 
+    // Found by id, the same listing; no such user in the instance (or
+    // another instance's user), none at all.
+    for user in [&u1, &u2, &late] {
+        let by_seq = store
+            .list_user_notifications(fx.seq(), user.seq, now(), None, 3)
+            .await
+            .expect("list");
+        let by_id = store
+            .list_user_notifications_by_id(fx.seq(), &user.id, now(), None, 3)
+            .await
+            .expect("list by id");
+        assert_eq!(by_id.as_ref(), Some(&by_seq), "{}", user.id);
+        let after = by_seq.last().map(|last| last.user_list_cursor());
+        let rest = store
+            .list_user_notifications_by_id(fx.seq(), &user.id, now(), after, 100)
+            .await
+            .expect("list by id")
+            .expect("the user");
+        let rest_by_seq = store
+            .list_user_notifications(fx.seq(), user.seq, now(), after, 100)
+            .await
+            .expect("list");
+        assert_eq!(rest, rest_by_seq, "{} after a cursor", user.id);
+    }
+    let stranger = other.user("stranger").await;
+    for missing in ["nobody", stranger.id.as_str()] {
+        let listed = store
+            .list_user_notifications_by_id(fx.seq(), missing, now(), None, 10)
+            .await
+            .expect("list by id");
+        assert_eq!(listed, None, "{missing}");
+    }
+
     for page_size in [1u32, 2, 3] {
         // Earlier rounds added notifications; take the listing as it is now.
         let before = fx.user_list_ids(&u1).await;

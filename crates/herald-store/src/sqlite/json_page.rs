@@ -11,7 +11,6 @@
 
 use std::cmp::Reverse;
 
-use serde::de::DeserializeOwned;
 use sqlx::{Executor, QueryBuilder, Sqlite};
 
 use crate::db_error::db_err;
@@ -54,30 +53,23 @@ pub(super) enum Page {
 /// fetch it with [`notifications`] or [`user_notifications`], which close
 /// it.
 pub(super) fn open<'a>(page: Page) -> QueryBuilder<'a, Sqlite> {
+    let mut qb = QueryBuilder::new("");
+    push_open(&mut qb, page);
+    qb
+}
+
+/// [`open`], onto a query begun already (the page as a subquery).
+pub(super) fn push_open(qb: &mut QueryBuilder<'_, Sqlite>, page: Page) {
     let element = match page {
         Page::Notifications => NOTIFICATION_ARRAY,
         Page::UserNotifications => USER_NOTIFICATION_ARRAY,
     };
-    QueryBuilder::new(format!("SELECT json_group_array({element}) FROM ("))
+    qb.push(format!("SELECT json_group_array({element}) FROM ("));
 }
 
 /// Ends the query [`open`] began (the fetchers do it; the plan tests too).
 pub(super) fn close(qb: &mut QueryBuilder<'_, Sqlite>) {
     qb.push(")");
-}
-
-async fn fetch<'e, T, E>(qb: &mut QueryBuilder<'_, Sqlite>, executor: E) -> StoreResult<Vec<T>>
-where
-    T: DeserializeOwned,
-    E: Executor<'e, Database = Sqlite>,
-{
-    close(qb);
-    let page: String = qb
-        .build_query_scalar()
-        .fetch_one(executor)
-        .await
-        .map_err(db_err)?;
-    from_json(&page, "page")
 }
 
 /// The page of a query opened as [`Page::Notifications`].
@@ -115,8 +107,19 @@ pub(super) async fn user_notifications<'e, E>(
 where
     E: Executor<'e, Database = Sqlite>,
 {
-    let mut page = fetch::<UserNotificationColumns, _>(qb, executor).await?;
-    // Most urgent, then newest first.
+    close(qb);
+    let page: String = qb
+        .build_query_scalar()
+        .fetch_one(executor)
+        .await
+        .map_err(db_err)?;
+    decode_user_notifications(&page)
+}
+
+/// A page of [`USER_NOTIFICATION_ARRAY`] elements, most urgent, then
+/// newest first.
+pub(super) fn decode_user_notifications(page: &str) -> StoreResult<Vec<UserNotification>> {
+    let mut page: Vec<UserNotificationColumns> = from_json(page, "page")?;
     page.sort_unstable_by_key(|c| Reverse((c.urgency, c.created_at, c.seq)));
     page.into_iter()
         .map(UserNotificationColumns::into_user_notification)

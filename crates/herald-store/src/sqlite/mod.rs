@@ -316,6 +316,18 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn list_user_notifications_by_id(
+        &self,
+        instance_seq: i64,
+        user_id: &str,
+        now: Timestamp,
+        after: Option<UserListCursor>,
+        limit: u32,
+    ) -> StoreResult<Option<Vec<UserNotification>>> {
+        self.list_user_notifications_by_id_impl(instance_seq, user_id, now, after, limit)
+            .await
+    }
+
     async fn unread_count(
         &self,
         instance_seq: i64,

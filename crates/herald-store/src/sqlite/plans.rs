@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::search_probe::push_probe;
-use super::user_view::push_user_listing;
+use super::user_view::{UserKey, push_user_listing};
 use super::{SqliteStore, json_page};
 use crate::{Comparison, CreatedCursor, SearchExpr, SearchField, SearchQuery, UserListCursor};
 
@@ -37,9 +37,13 @@ async fn user_listing_is_driven_by_its_two_ranges() {
         created_ms: 1,
         seq: 1,
     };
-    for after in [None, Some(cursor)] {
+    let users = [UserKey::Seq(1), UserKey::Id("agent")];
+    for (after, user) in [None, Some(cursor)]
+        .into_iter()
+        .flat_map(|a| users.map(|u| (a, u)))
+    {
         let mut qb = json_page::open(json_page::Page::UserNotifications);
-        push_user_listing(&mut qb, 1, 1, Timestamp::UNIX_EPOCH, after, 51);
+        push_user_listing(&mut qb, 1, user, Timestamp::UNIX_EPOCH, after, 51);
         let lines = page_plan(&store, qb).await;
         // Each notification of the page is one rowid lookup; walking the
         // instance's notifications (any index of theirs) would cost what

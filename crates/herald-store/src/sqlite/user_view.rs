@@ -23,8 +23,38 @@ impl SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<UserNotification>> {
         let mut qb = json_page::open(json_page::Page::UserNotifications);
-        push_user_listing(&mut qb, instance_seq, user_seq, now, after, limit);
+        let user = UserKey::Seq(user_seq);
+        push_user_listing(&mut qb, instance_seq, user, now, after, limit);
         json_page::user_notifications(&mut qb, &self.readers).await
+    }
+
+    /// The user is found by the page's own statement (one reader round
+    /// trip, where a lookup first was two): its second column is the
+    /// user's seq, NULL when the instance has no such user.
+    pub(super) async fn list_user_notifications_by_id_impl(
+        &self,
+        instance_seq: i64,
+        user_id: &str,
+        now: Timestamp,
+        after: Option<UserListCursor>,
+        limit: u32,
+    ) -> StoreResult<Option<Vec<UserNotification>>> {
+        let user = UserKey::Id(user_id);
+        let mut qb = QueryBuilder::new("SELECT (");
+        json_page::push_open(&mut qb, json_page::Page::UserNotifications);
+        push_user_listing(&mut qb, instance_seq, user, now, after, limit);
+        json_page::close(&mut qb);
+        qb.push("), ");
+        push_user_seq(&mut qb, instance_seq, user);
+        let (page, user_seq): (String, Option<i64>) = qb
+            .build_query_as()
+            .fetch_one(&self.readers)
+            .await
+            .map_err(db_err)?;
+        match user_seq {
+            None => Ok(None),
+            Some(_) => json_page::decode_user_notifications(&page).map(Some),
+        }
     }
 
     /// Two ordered index ranges, each cut at `cap` in listing order (so
@@ -135,10 +165,10 @@ async fn set_status_in(
 /// created) rows, merged and cut at `limit`; only then is each of its
 /// notifications read, with the user's status. (Joining before the cut
 /// read, and sorted with all their columns, up to twice `limit`.)
-pub(super) fn push_user_listing(
-    qb: &mut QueryBuilder<'_, Sqlite>,
+pub(super) fn push_user_listing<'a>(
+    qb: &mut QueryBuilder<'a, Sqlite>,
     instance_seq: i64,
-    user_seq: i64,
+    user: UserKey<'a>,
     now: Timestamp,
     after: Option<UserListCursor>,
     limit: u32,
@@ -149,15 +179,14 @@ pub(super) fn push_user_listing(
              SELECT * FROM (SELECT r.notification_seq AS seq, r.urgency AS urgency, \
              r.created_at AS created_at FROM notification_recipients r WHERE r.user_seq = "
     ));
-    qb.push_bind(user_seq)
-        .push(" AND r.expires_at > ")
-        .push_bind(ms(now));
+    push_user_seq(qb, instance_seq, user);
+    qb.push(" AND r.expires_at > ").push_bind(ms(now));
     push_keyset(qb, "r.urgency, r.created_at, r.notification_seq", after);
     // The user must be of the instance (a user's direct rows are all of
     // their own instance's notifications): one lookup, not one per row.
-    qb.push(" AND EXISTS (SELECT 1 FROM users u WHERE u.seq = ")
-        .push_bind(user_seq)
-        .push(" AND u.instance_seq = ")
+    qb.push(" AND EXISTS (SELECT 1 FROM users u WHERE u.seq = ");
+    push_user_seq(qb, instance_seq, user);
+    qb.push(" AND u.instance_seq = ")
         .push_bind(instance_seq)
         .push(")");
     qb.push(" ORDER BY r.urgency DESC, r.created_at DESC, r.notification_seq DESC LIMIT ")
@@ -181,8 +210,33 @@ pub(super) fn push_user_listing(
         .push(
             ") m CROSS JOIN notifications n ON n.seq = m.seq \
              LEFT JOIN user_statuses us ON us.notification_seq = n.seq AND us.user_seq = ",
-        )
-        .push_bind(user_seq);
+        );
+    push_user_seq(qb, instance_seq, user);
+}
+
+/// Whose listing: a user already found, or one to find by id in the
+/// instance (within the listing's own statement).
+#[derive(Clone, Copy)]
+pub(super) enum UserKey<'a> {
+    Seq(i64),
+    Id(&'a str),
+}
+
+/// The user's seq as an SQL value: bound, or looked up by id (a
+/// subquery of constants, which SQLite evaluates once per statement).
+fn push_user_seq<'a>(qb: &mut QueryBuilder<'a, Sqlite>, instance_seq: i64, user: UserKey<'a>) {
+    match user {
+        UserKey::Seq(seq) => {
+            qb.push_bind(seq);
+        }
+        UserKey::Id(id) => {
+            qb.push("(SELECT k.seq FROM users k WHERE k.instance_seq = ")
+                .push_bind(instance_seq)
+                .push(" AND k.id = ")
+                .push_bind(id)
+                .push(")");
+        }
+    }
 }
 
 /// `AND (columns) < (cursor)`: strictly after the cursor in the
