@@ -49,9 +49,46 @@ pub enum HubBody {
         notification_id: String,
         status: UserStatus,
         /// The notification, so that a client not showing it (it was
-        /// HIDDEN) can show it again; `None` if it is gone.
-        notification: Option<Notification>,
+        /// HIDDEN) can show it again.
+        notification: StatusItem,
     },
+}
+
+/// A status event's notification, read the first time a stream needs it
+/// and then kept for every other stream (and for replays). Most status
+/// changes reach no open stream, so the hub does not read it up front:
+/// that was a store read for every status write.
+#[derive(Debug, Default)]
+pub struct StatusItem(tokio::sync::OnceCell<Option<Notification>>);
+
+impl StatusItem {
+    /// The notification if a stream has read it; `None` before that, or
+    /// when it is gone.
+    pub fn get(&self) -> Option<&Notification> {
+        self.0.get().and_then(Option::as_ref)
+    }
+
+    /// Reads it once (later calls wait for the first and share its
+    /// answer); `None` when it is gone or cannot be read.
+    pub(super) async fn read(
+        &self,
+        store: &dyn Store,
+        instance_seq: i64,
+        notification_id: &str,
+    ) -> Option<&Notification> {
+        self.0
+            .get_or_init(|| async {
+                store
+                    .get_notification(instance_seq, notification_id)
+                    .await
+                    .map_err(|error| tracing::warn!(%error, "a status event's notification could not be read"))
+                    .ok()
+                    .flatten()
+                    .map(for_streams)
+            })
+            .await
+            .as_ref()
+    }
 }
 
 impl HubEvent {
@@ -337,17 +374,7 @@ impl HubShared {
                     Some(status) => HubBody::Status {
                         notification_id: change.notification_id.clone(),
                         status,
-                        // Only a shown status can bring an item back.
-                        notification: if status == UserStatus::Hidden {
-                            None
-                        } else {
-                            self.store
-                                .get_notification(change.instance_seq, &change.notification_id)
-                                .await
-                                .ok()
-                                .flatten()
-                                .map(for_streams)
-                        },
+                        notification: StatusItem::default(),
                     },
                     None => {
                         tracing::warn!(status, "an announced status is unknown; ignored");

@@ -251,11 +251,20 @@ impl Stream {
                 notification_id,
                 ..
             } => self.unshow(notification_id),
+            // Only a shown status can bring an item back.
             HubBody::Status {
-                notification: Some(notification),
+                notification,
+                notification_id,
                 ..
-            } => self.track(notification, true),
-            HubBody::Status { .. } => {}
+            } => {
+                let store = self.shared.store.as_ref();
+                if let Some(notification) = notification
+                    .read(store, event.instance_seq, notification_id)
+                    .await
+                {
+                    self.track(notification, true);
+                }
+            }
         }
         self.last_seq = self.last_seq.max(event.seq);
         self.count_stale = true;

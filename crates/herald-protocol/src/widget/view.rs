@@ -132,7 +132,7 @@ impl RenderCache {
                     notification,
                 } => {
                     // With the item, a client that hid it can show it again.
-                    let item = match notification {
+                    let item = match notification.get() {
                         Some(notification) if *status != UserStatus::Hidden => {
                             self.item(notification.into(), Some(*status)).to_string()
                         }
