@@ -211,9 +211,7 @@ mod tests {
     use jiff::{SignedDuration, Timestamp};
 
     use super::super::SqliteStore;
-    use crate::{
-        CreateOutcome, NewInstance, NewNotification, NewUser, Priority, Store, StoreError, Tags,
-    };
+    use crate::{CreateOutcome, NewNotification, NewUser, Priority, Store, StoreError, Tags};
 
     /// Holding the writer's one connection keeps every submitted write
     /// waiting; released, they commit together. The one whose recipient
@@ -223,20 +221,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Arc::new(SqliteStore::open(dir.path()).await.expect("open"));
         let now = Timestamp::now();
-        let instance = store
-            .create_instance(NewInstance {
-                account_id: "000000000000".into(),
-                id: "i".into(),
-                arn: "arn:aws:connect:us-east-1:000000000000:instance/i".into(),
-                alias: None,
-                identity_management_type: "CONNECT_MANAGED".into(),
-                inbound_calls_enabled: true,
-                outbound_calls_enabled: true,
-                tags: Tags::new(),
-                created_at: now,
-            })
-            .await
-            .expect("instance");
+        let instance = super::super::test_instance(&store, now).await;
         let user = store
             .create_user(NewUser {
                 instance_seq: instance.seq,

@@ -72,6 +72,18 @@ pub(super) fn close(qb: &mut QueryBuilder<'_, Sqlite>) {
     qb.push(")");
 }
 
+/// Closes the query [`open`] began and fetches its one text value.
+async fn fetch<'e, E>(qb: &mut QueryBuilder<'_, Sqlite>, executor: E) -> StoreResult<String>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    close(qb);
+    qb.build_query_scalar()
+        .fetch_one(executor)
+        .await
+        .map_err(db_err)
+}
+
 /// The page of a query opened as [`Page::Notifications`].
 pub(super) async fn notifications<'e, E>(
     qb: &mut QueryBuilder<'_, Sqlite>,
@@ -80,13 +92,7 @@ pub(super) async fn notifications<'e, E>(
 where
     E: Executor<'e, Database = Sqlite>,
 {
-    close(qb);
-    let page: String = qb
-        .build_query_scalar()
-        .fetch_one(executor)
-        .await
-        .map_err(db_err)?;
-    decode_notifications(&page)
+    decode_notifications(&fetch(qb, executor).await?)
 }
 
 /// A page of [`NOTIFICATION_ARRAY`] elements, newest first.
@@ -107,13 +113,7 @@ pub(super) async fn user_notifications<'e, E>(
 where
     E: Executor<'e, Database = Sqlite>,
 {
-    close(qb);
-    let page: String = qb
-        .build_query_scalar()
-        .fetch_one(executor)
-        .await
-        .map_err(db_err)?;
-    decode_user_notifications(&page)
+    decode_user_notifications(&fetch(qb, executor).await?)
 }
 
 /// A page of [`USER_NOTIFICATION_ARRAY`] elements, most urgent, then

@@ -372,3 +372,23 @@ impl Store for SqliteStore {
         drop(lock);
     }
 }
+
+/// An instance of account 000000000000 with id `i`, for the store's own
+/// unit tests.
+#[cfg(test)]
+async fn test_instance(store: &SqliteStore, now: Timestamp) -> crate::InstanceRecord {
+    store
+        .create_instance(crate::NewInstance {
+            account_id: "000000000000".into(),
+            id: "i".into(),
+            arn: "arn:aws:connect:us-east-1:000000000000:instance/i".into(),
+            alias: None,
+            identity_management_type: "CONNECT_MANAGED".into(),
+            inbound_calls_enabled: true,
+            outbound_calls_enabled: true,
+            tags: crate::Tags::new(),
+            created_at: now,
+        })
+        .await
+        .expect("instance")
+}

@@ -222,8 +222,8 @@ mod tests {
     use super::super::SqliteStore;
     use super::PROBE_WINDOW;
     use crate::{
-        Comparison, CreatedCursor, NewInstance, NewNotification, Notification, Priority,
-        SearchExpr, SearchField, SearchQuery, Store, Tags,
+        Comparison, CreatedCursor, NewNotification, Notification, Priority, SearchExpr,
+        SearchField, SearchQuery, Store, Tags,
     };
 
     fn contains(value: &str) -> SearchQuery {
@@ -249,20 +249,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(dir.path()).await.expect("open");
         let now = Timestamp::now();
-        let instance = store
-            .create_instance(NewInstance {
-                account_id: "000000000000".into(),
-                id: "i".into(),
-                arn: "arn:aws:connect:us-east-1:000000000000:instance/i".into(),
-                alias: None,
-                identity_management_type: "CONNECT_MANAGED".into(),
-                inbound_calls_enabled: true,
-                outbound_calls_enabled: true,
-                tags: Tags::new(),
-                created_at: now,
-            })
-            .await
-            .expect("instance");
+        let instance = super::super::test_instance(&store, now).await;
         let note = |id: &str, expires_at: Timestamp| NewNotification {
             instance_seq: instance.seq,
             id: id.into(),
@@ -318,20 +305,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Arc::new(SqliteStore::open(dir.path()).await.expect("open"));
         let now = Timestamp::now();
-        let instance = store
-            .create_instance(NewInstance {
-                account_id: "000000000000".into(),
-                id: "i".into(),
-                arn: "arn:aws:connect:us-east-1:000000000000:instance/i".into(),
-                alias: None,
-                identity_management_type: "CONNECT_MANAGED".into(),
-                inbound_calls_enabled: true,
-                outbound_calls_enabled: true,
-                tags: Tags::new(),
-                created_at: now,
-            })
-            .await
-            .expect("instance");
+        let instance = super::super::test_instance(&store, now).await;
         let stored = PROBE_WINDOW + 400;
         // Creation times are a permutation of the store order, so that
         // seq order and listing order differ.
