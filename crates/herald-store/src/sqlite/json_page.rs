@@ -11,6 +11,7 @@
 
 use std::cmp::Reverse;
 
+use serde::de::DeserializeOwned;
 use sqlx::{Executor, QueryBuilder, Sqlite};
 
 use crate::db_error::db_err;
@@ -95,14 +96,26 @@ where
     decode_notifications(&fetch(qb, executor).await?)
 }
 
-/// A page of [`NOTIFICATION_ARRAY`] elements, newest first.
+/// A page of [`NOTIFICATION_ARRAY`] elements, newest first (`seq` is
+/// unique: no two elements compare equal).
 pub(super) fn decode_notifications(page: &str) -> StoreResult<Vec<Notification>> {
-    let mut page: Vec<NotificationColumns> = from_json(page, "page")?;
-    // Newest first (`seq` is unique: no two elements compare equal).
-    page.sort_unstable_by_key(|c| Reverse((c.created_at, c.seq)));
-    page.into_iter()
-        .map(NotificationColumns::into_notification)
-        .collect()
+    decode(
+        page,
+        |c: &NotificationColumns| Reverse((c.created_at, c.seq)),
+        NotificationColumns::into_notification,
+    )
+}
+
+/// A page's elements decoded as `C`, put in the order of `key`, and
+/// made records.
+fn decode<C: DeserializeOwned, K: Ord, T>(
+    page: &str,
+    key: impl Fn(&C) -> K,
+    into: impl Fn(C) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut page: Vec<C> = from_json(page, "page")?;
+    page.sort_unstable_by_key(key);
+    page.into_iter().map(into).collect()
 }
 
 /// The page of a query opened as [`Page::UserNotifications`].
@@ -119,11 +132,11 @@ where
 /// A page of [`USER_NOTIFICATION_ARRAY`] elements, most urgent, then
 /// newest first.
 pub(super) fn decode_user_notifications(page: &str) -> StoreResult<Vec<UserNotification>> {
-    let mut page: Vec<UserNotificationColumns> = from_json(page, "page")?;
-    page.sort_unstable_by_key(|c| Reverse((c.urgency, c.created_at, c.seq)));
-    page.into_iter()
-        .map(UserNotificationColumns::into_user_notification)
-        .collect()
+    decode(
+        page,
+        |c: &UserNotificationColumns| Reverse((c.urgency, c.created_at, c.seq)),
+        UserNotificationColumns::into_user_notification,
+    )
 }
 
 #[cfg(test)]

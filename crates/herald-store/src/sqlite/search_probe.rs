@@ -28,18 +28,6 @@ use crate::{
 pub(super) const PROBE_WINDOW: i64 = 2000;
 
 impl SqliteStore {
-    /// The instance's stored notifications, kept by triggers.
-    #[cfg(test)]
-    pub(super) async fn instance_size(&self, instance_seq: i64) -> StoreResult<i64> {
-        let size: Option<i64> =
-            sqlx::query_scalar("SELECT notification_count FROM instances WHERE seq = ?")
-                .bind(instance_seq)
-                .fetch_optional(&self.readers)
-                .await
-                .map_err(db_err)?;
-        Ok(size.unwrap_or(0))
-    }
-
     /// The page when the instance is larger than the window and the
     /// window fills the page, else `None` (the caller builds the match
     /// set). One statement: the page, how many rows the walk passed to
@@ -237,6 +225,18 @@ mod tests {
         }
     }
 
+    /// The instance's stored notifications, kept by triggers (which the
+    /// walk reads for the instance's size).
+    async fn instance_size(store: &SqliteStore, instance_seq: i64) -> crate::StoreResult<i64> {
+        let size: Option<i64> =
+            sqlx::query_scalar("SELECT notification_count FROM instances WHERE seq = ?")
+                .bind(instance_seq)
+                .fetch_optional(&store.readers)
+                .await
+                .map_err(crate::db_error::db_err)?;
+        Ok(size.unwrap_or(0))
+    }
+
     fn ids(page: &[Notification]) -> Vec<&str> {
         page.iter().map(|n| n.id.as_str()).collect()
     }
@@ -280,7 +280,7 @@ mod tests {
             .create_notification(note("a", later))
             .await
             .expect("taken id");
-        assert_eq!(store.instance_size(instance.seq).await.expect("size"), 4);
+        assert_eq!(instance_size(&store, instance.seq).await.expect("size"), 4);
 
         assert!(
             store
@@ -289,10 +289,10 @@ mod tests {
                 .expect("delete")
         );
         assert_eq!(store.sweep_expired(now, 100).await.expect("sweep"), 1);
-        assert_eq!(store.instance_size(instance.seq).await.expect("size"), 2);
+        assert_eq!(instance_size(&store, instance.seq).await.expect("size"), 2);
 
         assert!(store.delete_instance(instance.seq).await.expect("delete"));
-        assert_eq!(store.instance_size(instance.seq).await.expect("size"), 0);
+        assert_eq!(instance_size(&store, instance.seq).await.expect("size"), 0);
     }
 
     /// The walk gives exactly the page the match set would: the newest
