@@ -158,8 +158,8 @@ async fn push_pass(members: usize) -> anyhow::Result<push::PushOutcome> {
     let store = herald_store::sqlite::SqliteStore::open(dir.path()).await?;
     let outcome = push::measure(&store, members).await?;
     eprintln!(
-        "push decision: cold p50 {:?}, warm p50 {:?}",
-        outcome.cold.p50, outcome.warm.p50
+        "push decision: whole read p50 {:?}, after a change p50 {:?}, warm p50 {:?}",
+        outcome.whole.p50, outcome.changed.p50, outcome.warm.p50
     );
     Ok(outcome)
 }

@@ -1,15 +1,17 @@
 //! The Chime push decision for a large channel, in process on a store
 //! (SQLite in a temporary directory): reading the audience (members,
 //! preferences, endpoints) and deciding who gets a push, as
-//! `SendChannelMessage` does before it writes the deliveries — cold (the
-//! audience read, as after a change to it) and warm (the channel's audience
-//! version read and the audience kept in memory, as for every other send).
+//! `SendChannelMessage` does before it writes the deliveries: with the
+//! audience read whole (as for the first send after a start), patched with
+//! what changed (as for the first send after a member's preference changed)
+//! and kept (the channel's audience version read, as for every other send).
 //!
 //! In process rather than over HTTP: the decision is internal (a send's
 //! reply does not wait for pushes), so there is no request to time. Setting
 //! up the channel takes a while (every user and endpoint is its own durable
 //! write); only the decision is measured.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -82,12 +84,16 @@ pub struct PushOutcome {
     pub deliveries: usize,
     pub rounds: usize,
     pub setup_seconds: f64,
-    /// Reading the audience from the store.
+    /// Reading the audience from the store, whole.
     pub read: Quantiles,
     /// Deciding, the audience in hand.
     pub decide: Quantiles,
-    /// Both: as after a change to the audience.
-    pub cold: Quantiles,
+    /// Both: as for the first send to the channel after a start.
+    pub whole: Quantiles,
+    /// The channel's audience version read, the one member changed since
+    /// read, the kept audience patched, and the decision: as for the first
+    /// send after a change to the audience.
+    pub changed: Quantiles,
     /// The channel's audience version read, the audience kept in memory: as
     /// for every other send.
     pub warm: Quantiles,
@@ -218,18 +224,22 @@ pub async fn measure<S: Store + ChimeStore>(
         push: &push,
         state: DeliveryState::Pending,
     };
-    // One rule cache for the process, as the server keeps it.
+    // One rule cache and one audience cache for the process, as the server
+    // keeps them.
     let rules = RuleCache::new(herald_domain::chime::push::RULE_CACHE_CAPACITY);
-    // Cold: the audience read from the store, as after any change to it.
+    let audiences = AudienceCache::new(herald_domain::chime::push::AUDIENCE_CACHE_CAPACITY);
     let mut read_times = Vec::with_capacity(ROUNDS);
     let mut decide_times = Vec::with_capacity(ROUNDS);
-    let mut total_times = Vec::with_capacity(ROUNDS);
-    // Warm: the channel row read (its audience version) and the audience
-    // kept in memory, as for every send while the audience is unchanged.
-    let audiences = AudienceCache::new(herald_domain::chime::push::AUDIENCE_CACHE_CAPACITY);
+    let mut whole_times = Vec::with_capacity(ROUNDS);
+    let mut changed_times = Vec::with_capacity(ROUNDS);
     let mut warm_times = Vec::with_capacity(ROUNDS);
     let mut pushes = 0;
-    for _ in 0..ROUNDS {
+    // The members whose preference each round writes again: the same
+    // value, so every round decides the same pushes, but a write all the
+    // same (it bumps the audience version and is logged as a change).
+    let mut rewritten = (0..members).filter_map(|i| Some((user_seqs[i], preference(i)?)));
+    for round in 0..ROUNDS {
+        // As for the first send after a start: the audience read whole.
         let start = Instant::now();
         let audience = store.push_audience(channel.seq).await?;
         let read = start.elapsed();
@@ -238,33 +248,50 @@ pub async fn measure<S: Store + ChimeStore>(
         pushes = deliveries.len();
         read_times.push(read);
         decide_times.push(total - read);
-        total_times.push(total);
+        whole_times.push(total);
+        if round == 0 {
+            let current = current_channel(store, app.seq).await?;
+            audiences.audience(store, &current).await?;
+        }
 
-        let current = store
-            .get_channel(app.seq, "big")
-            .await?
-            .context("the channel is gone")?;
-        audiences.keep(&current, std::sync::Arc::new(audience));
+        // As for the first send after one member's preference changed: the
+        // channel's version read, the changed member read, the audience kept
+        // patched.
+        let (member_seq, preference) = rewritten.next().context("too few members")?;
+        store
+            .set_push_preference(channel.seq, member_seq, &preference, now)
+            .await?;
         let start = Instant::now();
-        let current = store
-            .get_channel(app.seq, "big")
-            .await?
-            .context("the channel is gone")?;
-        let kept = audiences
-            .current(&current)
-            .context("the audience was not kept")?;
+        let current = current_channel(store, app.seq).await?;
+        let patched = audiences.audience(store, &current).await?;
+        let deliveries = decide(&patched.candidates, &context, &rules);
+        changed_times.push(start.elapsed());
+        anyhow::ensure!(
+            patched.version == current.audience_version && deliveries.len() == pushes,
+            "the patched audience decides {} deliveries at version {}, the whole read \
+             {pushes} (channel at {})",
+            deliveries.len(),
+            patched.version,
+            current.audience_version
+        );
+
+        // As for every other send: the version read, the audience kept.
+        let start = Instant::now();
+        let current = current_channel(store, app.seq).await?;
+        let kept = audiences.audience(store, &current).await?;
         let deliveries = decide(&kept.candidates, &context, &rules);
         warm_times.push(start.elapsed());
         anyhow::ensure!(
-            deliveries.len() == pushes,
-            "warm and cold decisions differ: {} and {pushes} deliveries",
+            Arc::ptr_eq(&kept, &patched) && deliveries.len() == pushes,
+            "the kept audience was read again, or decides {} deliveries, not {pushes}",
             deliveries.len()
         );
     }
     for times in [
         &mut read_times,
         &mut decide_times,
-        &mut total_times,
+        &mut whole_times,
+        &mut changed_times,
         &mut warm_times,
     ] {
         times.sort();
@@ -277,7 +304,18 @@ pub async fn measure<S: Store + ChimeStore>(
         setup_seconds,
         read: Quantiles::of(&read_times),
         decide: Quantiles::of(&decide_times),
-        cold: Quantiles::of(&total_times),
+        whole: Quantiles::of(&whole_times),
+        changed: Quantiles::of(&changed_times),
         warm: Quantiles::of(&warm_times),
     })
+}
+
+async fn current_channel<S: ChimeStore>(
+    store: &S,
+    app_instance_seq: i64,
+) -> anyhow::Result<herald_store::chime::ChannelRecord> {
+    store
+        .get_channel(app_instance_seq, "big")
+        .await?
+        .context("the channel is gone")
 }

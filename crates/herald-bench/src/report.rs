@@ -273,9 +273,13 @@ fn push_markdown(push: &PushOutcome) -> String {
         push.members, push.deliveries, push.rounds, push.setup_seconds
     );
     for (what, q) in [
-        ("read the audience", push.read),
+        ("read the audience whole", push.read),
         ("decide", push.decide),
-        ("cold (read + decide, after an audience change)", push.cold),
+        ("first send after a start (whole read + decide)", push.whole),
+        (
+            "after a member's change (version, changes read, audience patched, decide)",
+            push.changed,
+        ),
         ("warm (audience version read, audience kept)", push.warm),
     ] {
         out.push_str(&format!("| {what} | {} | {} |\n", ms(q.p50), ms(q.p99)));
@@ -298,7 +302,8 @@ fn push_json(push: &PushOutcome) -> Value {
         "setup_seconds": push.setup_seconds,
         "read": q(push.read),
         "decide": q(push.decide),
-        "cold": q(push.cold),
+        "whole": q(push.whole),
+        "changed": q(push.changed),
         "warm": q(push.warm),
     })
 }

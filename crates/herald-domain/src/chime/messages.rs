@@ -2,11 +2,10 @@
 //! ListChannelMessages.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use herald_store::chime::{
-    Attributes, ChannelRecord, Created, DeliveryState, MessageCursor, MessageQuery, NewMessage,
-    PushAudience, PushNotification, PushType,
+    Attributes, Created, DeliveryState, MessageCursor, MessageQuery, NewMessage, PushNotification,
+    PushType,
 };
 use jiff::Timestamp;
 
@@ -171,7 +170,10 @@ impl ChimeService {
         let message_id = validate::new_hex_id();
         let (deliveries, audience_version) = match &push {
             Some(push) => {
-                let audience = self.push_audience(&context.channel).await?;
+                let audience = self
+                    .audiences
+                    .audience(self.store.as_ref(), &context.channel)
+                    .await?;
                 let app_instance_arn = self.app_instance_arn(&context.app_instance);
                 let deliveries = push::decide(
                     &audience.candidates,
@@ -229,17 +231,6 @@ impl ChimeService {
             channel_arn: context.channel_arn,
             message_id,
         })
-    }
-
-    /// The channel's audience: the one kept in memory while the channel's
-    /// audience version is unchanged, else read (and kept).
-    async fn push_audience(&self, channel: &ChannelRecord) -> ChimeResult<Arc<PushAudience>> {
-        if let Some(audience) = self.audiences.current(channel) {
-            return Ok(audience);
-        }
-        let audience = Arc::new(self.store.push_audience(channel.seq).await?);
-        self.audiences.keep(channel, audience.clone());
-        Ok(audience)
     }
 
     pub async fn get_channel_message(

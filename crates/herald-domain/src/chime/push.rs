@@ -13,6 +13,7 @@ use herald_store::chime::{
     Attributes, ChannelRecord, DeliveryState, NewDelivery, PushAudience, PushCandidate,
     PushNotification, PushPreference, PushType,
 };
+use herald_store::{ChimeStore, StoreResult};
 
 use super::arn;
 use super::filter_rule::FilterRule;
@@ -98,8 +99,9 @@ impl quick_cache::Weighter<ChannelKey, Arc<PushAudience>> for AudienceWeight {
 /// Push audiences by channel, each good for as long as its channel's
 /// `audience_version` is unchanged: the store bumps it with every write
 /// that changes who a push reaches, so a send to a busy channel reads one
-/// row instead of every member. The version lives in the database, so the
-/// rule holds for writes made through any node.
+/// row instead of every member. When it has moved on, the store's change
+/// log names the members to read again. The version and the log live in
+/// the database, so both hold for writes made through any node.
 pub struct AudienceCache {
     audiences: quick_cache::sync::Cache<ChannelKey, Arc<PushAudience>, AudienceWeight>,
 }
@@ -116,15 +118,36 @@ impl AudienceCache {
         }
     }
 
-    /// The channel's audience, if the one kept is as of its current version.
-    pub fn current(&self, channel: &ChannelRecord) -> Option<Arc<PushAudience>> {
-        self.audiences
-            .get(&key(channel))
-            .filter(|audience| audience.version == channel.audience_version)
-    }
-
-    pub fn keep(&self, channel: &ChannelRecord, audience: Arc<PushAudience>) {
-        self.audiences.insert(key(channel), audience);
+    /// The channel's audience as of `channel.audience_version` or later:
+    /// the one kept when it is current; else the one kept brought up to
+    /// date with what changed since (one read of the changed members); else
+    /// read whole. What it returns is kept.
+    pub async fn audience(
+        &self,
+        store: &dyn ChimeStore,
+        channel: &ChannelRecord,
+    ) -> StoreResult<Arc<PushAudience>> {
+        let kept = self.audiences.get(&key(channel));
+        if let Some(kept) = &kept
+            && kept.version == channel.audience_version
+        {
+            return Ok(kept.clone());
+        }
+        let changes = match &kept {
+            Some(kept) => {
+                store
+                    .push_audience_changes(channel.seq, kept.version)
+                    .await?
+            }
+            None => None,
+        };
+        let audience = match (kept, changes) {
+            (Some(kept), Some(changes)) => kept.patched(changes),
+            _ => store.push_audience(channel.seq).await?,
+        };
+        let audience = Arc::new(audience);
+        self.audiences.insert(key(channel), audience.clone());
+        Ok(audience)
     }
 }
 
@@ -165,7 +188,7 @@ pub struct PushContext<'a> {
 /// One delivery per endpoint of every member the message may reach, in
 /// the order of `candidates` and their endpoints.
 pub fn decide(
-    candidates: &[PushCandidate],
+    candidates: &[Arc<PushCandidate>],
     context: &PushContext<'_>,
     rules: &RuleCache,
 ) -> Vec<NewDelivery> {
@@ -192,7 +215,7 @@ pub fn decide(
         if !allowed {
             continue;
         }
-        let member_arn = arn::user_arn(context.app_instance_arn, &candidate.member.user_id);
+        let member_arn = arn::user_arn(context.app_instance_arn, &candidate.user_id);
         for endpoint in &candidate.endpoints {
             // Message ids are unique, so numbering within the message makes
             // delivery ids unique without drawing randomness per push.
@@ -203,7 +226,7 @@ pub fn decide(
             };
             deliveries.push(NewDelivery {
                 delivery_id,
-                member_seq: candidate.member.seq,
+                member_seq: candidate.member_seq,
                 member_arn: member_arn.clone(),
                 endpoint_id: endpoint.endpoint_id.clone(),
                 device_token,
@@ -222,23 +245,17 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use herald_store::chime::{AppInstanceUserRecord, PushEndpoint};
+    use herald_store::chime::PushEndpoint;
 
     fn candidate(
         user_id: &str,
         preference: Option<PushPreference>,
         endpoints: &[&str],
-    ) -> PushCandidate {
-        PushCandidate {
-            member: AppInstanceUserRecord {
-                seq: 1,
-                app_instance_seq: 1,
-                user_id: user_id.into(),
-                name: user_id.into(),
-                metadata: String::new(),
-                created: jiff::Timestamp::UNIX_EPOCH,
-                updated: jiff::Timestamp::UNIX_EPOCH,
-            },
+    ) -> Arc<PushCandidate> {
+        Arc::new(PushCandidate {
+            membership_seq: 1,
+            member_seq: 1,
+            user_id: user_id.into(),
             push_preference: preference,
             endpoints: endpoints
                 .iter()
@@ -248,11 +265,11 @@ mod tests {
                     voip_device_token: Some(format!("voip-{id}")),
                 })
                 .collect(),
-        }
+        })
     }
 
     fn decide_for(
-        candidates: &[PushCandidate],
+        candidates: &[Arc<PushCandidate>],
         attributes: &Attributes,
         push_type: PushType,
     ) -> Vec<(String, String, String)> {

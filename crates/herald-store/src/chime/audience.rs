@@ -1,15 +1,37 @@
 //! The audience of a push, decoded from the one JSON text each engine's
-//! query aggregates it into: handing ten thousand rows of fourteen columns
-//! across sqlx one by one costs far more in per-value overhead than one
-//! text value and a serde parse. The engines leave their SQL unordered (no
-//! sort in the database); the rows are put in membership order here.
+//! query aggregates it into: handing ten thousand rows across sqlx one by
+//! one costs far more in per-value overhead than one text value and a serde
+//! parse. The engines leave their SQL unordered (no sort in the database);
+//! the rows are put in membership order here.
+//!
+//! An audience kept in memory is brought up to date from the engines'
+//! change log ([`AudienceChanges`]) by [`PushAudience::patched`], so that a
+//! change to one member costs reading that member again, not all of them.
+
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use super::rows::preference_of;
-use crate::chime::{AppInstanceUserRecord, PushCandidate, PushEndpoint};
-use crate::rows::timestamp;
+use crate::chime::{AudienceChanges, PushAudience, PushCandidate, PushEndpoint};
 use crate::{StoreError, StoreResult};
+
+/// Versions of each channel's audience whose changes the engines' triggers
+/// keep (migrations `sqlite/0007`, `postgres/0005`); an audience kept from
+/// before them is read whole again.
+pub const AUDIENCE_CHANGES_KEPT: i64 = 1024;
+
+/// The columns of one audience row, in [`AudienceRow`]'s order, over the
+/// aliases `m` (membership), `u` (user) and `e` (endpoint), for the engines'
+/// JSON array constructors.
+macro_rules! audience_row_columns {
+    () => {
+        "m.seq, m.push_allow, m.push_filter_rule, u.seq, u.user_id, \
+         e.seq, e.endpoint_id, e.device_token, e.voip_device_token"
+    };
+}
+pub(crate) use audience_row_columns;
 
 /// One (member, endpoint) pair, or a member without a pushable endpoint
 /// (the endpoint fields null). Deserialised from a JSON array, positionally:
@@ -20,12 +42,7 @@ struct AudienceRow {
     push_allow: Option<String>,
     push_filter_rule: Option<String>,
     user_seq: i64,
-    app_instance_seq: i64,
     user_id: String,
-    name: String,
-    metadata: String,
-    created_ms: i64,
-    updated_ms: i64,
     endpoint_seq: Option<i64>,
     endpoint_id: Option<String>,
     device_token: Option<String>,
@@ -41,20 +58,12 @@ pub(crate) fn push_audience_from_json(text: &str) -> StoreResult<Vec<PushCandida
     found.sort_unstable_by_key(|r| (r.membership_seq, r.endpoint_seq));
 
     let mut audience: Vec<PushCandidate> = Vec::new();
-    let mut current = None;
     for row in found {
-        if current != Some(row.membership_seq) {
-            current = Some(row.membership_seq);
+        if audience.last().map(|c| c.membership_seq) != Some(row.membership_seq) {
             audience.push(PushCandidate {
-                member: AppInstanceUserRecord {
-                    seq: row.user_seq,
-                    app_instance_seq: row.app_instance_seq,
-                    user_id: row.user_id,
-                    name: row.name,
-                    metadata: row.metadata,
-                    created: timestamp(row.created_ms, "created_ms")?,
-                    updated: timestamp(row.updated_ms, "updated_ms")?,
-                },
+                membership_seq: row.membership_seq,
+                member_seq: row.user_seq,
+                user_id: row.user_id,
                 push_preference: preference_of(row.push_allow, row.push_filter_rule)?,
                 endpoints: Vec::new(),
             });
@@ -78,4 +87,116 @@ pub(crate) fn push_audience_from_json(text: &str) -> StoreResult<Vec<PushCandida
         }
     }
     Ok(audience)
+}
+
+/// One engine's answer to "what changed after `since_version`": the
+/// channel's current version, whether its change log still holds
+/// `since_version`, the users logged after it (a JSON array of seqs) and
+/// their candidates (a JSON array of [`AudienceRow`]s). `None` when the log
+/// cannot tell: the audience must be read whole.
+pub(crate) fn audience_changes_from_json(
+    since_version: i64,
+    version: i64,
+    logged: bool,
+    users: &str,
+    rows: &str,
+) -> StoreResult<Option<AudienceChanges>> {
+    if version == since_version {
+        return Ok(Some(AudienceChanges {
+            version,
+            users: Vec::new(),
+            candidates: Vec::new(),
+        }));
+    }
+    if !logged || version < since_version {
+        return Ok(None);
+    }
+    Ok(Some(AudienceChanges {
+        version,
+        users: serde_json::from_str(users)
+            .map_err(|e| StoreError::Corrupt(format!("push audience changes: {e}")))?,
+        candidates: push_audience_from_json(rows)?,
+    }))
+}
+
+impl PushAudience {
+    /// An audience as read whole.
+    pub(crate) fn read(version: i64, candidates: Vec<PushCandidate>) -> PushAudience {
+        PushAudience {
+            version,
+            candidates: candidates.into_iter().map(Arc::new).collect(),
+        }
+    }
+
+    /// This audience with `changes` applied: what a whole read at
+    /// `changes.version` gives, when the changes are everything that
+    /// happened after this audience's version. The changed users' old
+    /// candidates go, their new ones are merged in by membership, and every
+    /// other candidate is shared, not copied.
+    pub fn patched(&self, changes: AudienceChanges) -> PushAudience {
+        let changed: HashSet<i64> = changes.users.into_iter().collect();
+        let mut kept = self
+            .candidates
+            .iter()
+            .filter(|c| !changed.contains(&c.member_seq))
+            .cloned()
+            .peekable();
+        let mut fresh = changes.candidates.into_iter().map(Arc::new).peekable();
+        let mut candidates = Vec::with_capacity(self.candidates.len() + fresh.len());
+        loop {
+            let next = match (kept.peek(), fresh.peek()) {
+                (Some(old), Some(new)) if old.membership_seq < new.membership_seq => kept.next(),
+                (Some(_), Some(_)) | (None, Some(_)) => fresh.next(),
+                (Some(_), None) => kept.next(),
+                (None, None) => break,
+            };
+            candidates.extend(next);
+        }
+        PushAudience {
+            version: changes.version,
+            candidates,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chime::PushPreference;
+
+    fn candidate(membership_seq: i64, member_seq: i64) -> PushCandidate {
+        PushCandidate {
+            membership_seq,
+            member_seq,
+            user_id: format!("user-{member_seq}"),
+            push_preference: None,
+            endpoints: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn patching_replaces_removes_and_inserts_in_membership_order() {
+        let before = PushAudience::read(
+            7,
+            vec![candidate(1, 10), candidate(2, 20), candidate(4, 40)],
+        );
+        let muted = PushCandidate {
+            push_preference: Some(PushPreference::None),
+            ..candidate(2, 20)
+        };
+        let patched = before.patched(AudienceChanges {
+            version: 11,
+            // 10 left; 20 muted; 30 joined between 20 and 40; 50 joined
+            // last; 60 joined and left again.
+            users: vec![10, 20, 30, 50, 60],
+            candidates: vec![muted.clone(), candidate(3, 30), candidate(5, 50)],
+        });
+        let expected = PushAudience::read(
+            11,
+            vec![muted, candidate(3, 30), candidate(4, 40), candidate(5, 50)],
+        );
+        assert_eq!(patched, expected);
+        // The untouched member is shared with the audience patched.
+        assert!(Arc::ptr_eq(&patched.candidates[2], &before.candidates[2]));
+    }
 }

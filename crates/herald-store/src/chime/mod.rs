@@ -14,6 +14,7 @@ pub(crate) mod rules;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+pub use audience::AUDIENCE_CHANGES_KEPT;
 pub use model::*;
 
 use crate::StoreResult;
@@ -249,6 +250,17 @@ pub trait ChimeStore: Send + Sync + 'static {
     /// endpoints whose `AllowMessages` is `ALL`, with the channel's
     /// audience version, in one indexed read.
     async fn push_audience(&self, channel_seq: i64) -> StoreResult<PushAudience>;
+    /// What changed in the channel's push audience after `since_version`
+    /// (an audience's version read earlier), from the log the audience
+    /// triggers keep, in one indexed read whose cost follows the changes,
+    /// not the channel. `None` when the log no longer reaches back to it
+    /// (more than [`AUDIENCE_CHANGES_KEPT`] versions ago, from before the
+    /// log, or no version of this channel): read the audience whole.
+    async fn push_audience_changes(
+        &self,
+        channel_seq: i64,
+        since_version: i64,
+    ) -> StoreResult<Option<AudienceChanges>>;
     /// Stores the message, its deliveries and its claim in one transaction
     /// and sets the channel's last-message time. A replayed claim writes
     /// nothing. `Gone` when the channel was deleted meanwhile or the sender

@@ -3,6 +3,7 @@
 //! message) are kept as text snapshots, so deleting a user rewrites nothing.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
@@ -413,21 +414,37 @@ pub struct MessageQuery {
     pub not_after: Option<Timestamp>,
 }
 
-/// One member who might receive a push: the member's preference and the
-/// endpoints that accept messages (`AllowMessages` `ALL`).
 /// Everyone a push in a channel may reach, as of the channel's
-/// `audience_version` (read in the same snapshot).
+/// `audience_version` (read in the same snapshot), oldest membership first.
+/// The candidates are shared so that an audience kept in memory is patched
+/// (see [`PushAudience::patched`]) without copying its members.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PushAudience {
     pub version: i64,
-    pub candidates: Vec<PushCandidate>,
+    pub candidates: Vec<Arc<PushCandidate>>,
 }
 
+/// One member who might receive a push: the member's preference and the
+/// endpoints that accept messages (`AllowMessages` `ALL`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PushCandidate {
-    pub member: AppInstanceUserRecord,
+    /// The membership's seq: the audience's order.
+    pub membership_seq: i64,
+    pub member_seq: i64,
+    pub user_id: String,
     pub push_preference: Option<PushPreference>,
     pub endpoints: Vec<PushEndpoint>,
+}
+
+/// What changed in a channel's push audience after some version, up to
+/// `version`: every user whose place in it changed, and the candidates
+/// those users now are (none for a user who is no longer a member), oldest
+/// membership first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudienceChanges {
+    pub version: i64,
+    pub users: Vec<i64>,
+    pub candidates: Vec<PushCandidate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

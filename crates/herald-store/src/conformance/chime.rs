@@ -18,6 +18,7 @@
 //!   the second outcome is `AlreadyThere`;
 //! - a delivery is due when its `next_attempt` is at or before `now`.
 
+mod audience;
 mod cascades;
 mod channels;
 mod deliveries;
@@ -40,6 +41,9 @@ use crate::chime::{
 };
 use crate::{StoreResult, Tags};
 
+pub use audience::{
+    audience_changes_reach_back_a_bounded_way, audience_version_follows_the_audience,
+};
 pub use cascades::{delete_app_instance_cascades, delete_user_cascades};
 pub use channels::{channel_standing, channels, delete_channel_cascades, list_channels};
 pub use deliveries::{delivery_leases, forget_request_claims, list_deliveries};
@@ -51,8 +55,8 @@ pub use memberships::{
     add_members_outcomes, bans, list_memberships_by_type, moderators, push_preferences,
 };
 pub use messages::{
-    audience_version_follows_the_audience, list_messages, non_persistent_messages, push_audience,
-    send_message, send_message_rechecks_membership,
+    list_messages, non_persistent_messages, push_audience, send_message,
+    send_message_rechecks_membership,
 };
 
 /// Every test of the suite, in sequence, on one store.
@@ -99,6 +103,7 @@ macro_rules! __chime_conformance {
             send_message,
             send_message_rechecks_membership,
             audience_version_follows_the_audience,
+            audience_changes_reach_back_a_bounded_way,
             non_persistent_messages,
             list_messages,
             list_deliveries,
@@ -445,6 +450,13 @@ fn secs(offset: i64) -> Timestamp {
 
 fn user_ids(users: impl IntoIterator<Item = AppInstanceUserRecord>) -> Vec<String> {
     let mut ids: Vec<String> = users.into_iter().map(|u| u.user_id).collect();
+    ids.sort();
+    ids
+}
+
+/// The candidates' user ids, sorted.
+fn candidate_ids(candidates: &[std::sync::Arc<crate::chime::PushCandidate>]) -> Vec<String> {
+    let mut ids: Vec<String> = candidates.iter().map(|c| c.user_id.clone()).collect();
     ids.sort();
     ids
 }

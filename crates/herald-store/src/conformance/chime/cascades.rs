@@ -1,7 +1,7 @@
 //! What deleting an app instance or a user takes with it, and what it
 //! leaves.
 
-use super::{Fixture, delivery, now, push, sorted, user_ids};
+use super::{Fixture, candidate_ids, delivery, now, push, sorted, user_ids};
 use crate::chime::{
     ChannelPrivacy, ChannelStanding, ChimeStore, DeliveryState, MembershipType, MessageQuery,
     PushPreference,
@@ -285,10 +285,7 @@ pub async fn delete_user_cascades(store: &dyn ChimeStore) {
         );
     }
     let audience = store.push_audience(c1.seq).await.expect("audience");
-    assert_eq!(
-        user_ids(audience.candidates.into_iter().map(|c| c.member)),
-        vec!["stays"]
-    );
+    assert_eq!(candidate_ids(&audience.candidates), vec!["stays"]);
     assert_eq!(
         store
             .get_message(c1.seq, "from-gone")

@@ -1,11 +1,12 @@
 //! The audience of a push: every member of the channel with their
-//! preference and pushable endpoints.
+//! preference and pushable endpoints, whole or as what changed since a
+//! version.
 //!
 //! One read, aggregated by PostgreSQL into a single JSON text, as on
-//! SQLite: handing ten thousand rows of fourteen columns across sqlx one by
-//! one costs far more in per-value overhead than one text value and a serde
-//! parse. The SQL is left unordered (no sort in the database); decoding
-//! puts the rows in membership order.
+//! SQLite: handing ten thousand rows across sqlx one by one costs far more
+//! in per-value overhead than one text value and a serde parse. The SQL is
+//! left unordered (no sort in the database); decoding puts the rows in
+//! membership order.
 //!
 //! The user and the endpoints are looked up per member by index, in
 //! LATERAL subqueries that `OFFSET 0` keeps the planner from flattening.
@@ -15,27 +16,53 @@
 //! channel, and a 10,000-member channel is no slower for it (tens of
 //! milliseconds either way).
 
-use crate::chime::PushAudience;
-use crate::chime::audience::push_audience_from_json;
+use crate::chime::audience::{
+    audience_changes_from_json, audience_row_columns, push_audience_from_json,
+};
+use crate::chime::{AudienceChanges, PushAudience};
 use crate::postgres::PgStore;
 use crate::postgres::error::PgResult;
 
+/// The members' rows as the array [`push_audience_from_json`] reads, over
+/// the memberships `m` that the `WHERE` clause following it picks.
+macro_rules! audience_rows {
+    () => {
+        concat!(
+            "COALESCE(json_agg(json_build_array(",
+            audience_row_columns!(),
+            "))::text, '[]') FROM chime_memberships m \
+             CROSS JOIN LATERAL (SELECT seq, user_id FROM chime_users \
+             WHERE seq = m.user_seq OFFSET 0) u \
+             LEFT JOIN LATERAL (SELECT seq, endpoint_id, device_token, voip_device_token \
+             FROM chime_endpoints WHERE user_seq = m.user_seq AND allow_messages OFFSET 0) e \
+             ON true "
+        )
+    };
+}
+
 /// The channel's audience version, and one (member, endpoint) pair, or a
-/// member without a pushable endpoint (the endpoint columns null), as the
-/// array [`push_audience_from_json`] reads, in its element order; one
+/// member without a pushable endpoint (the endpoint columns null); one
 /// statement, so both come from one snapshot. Bind: channel.
-pub(super) const PUSH_AUDIENCE_SQL: &str = "SELECT \
-     COALESCE((SELECT audience_version FROM chime_channels WHERE seq = $1), 0), \
-     COALESCE(json_agg(json_build_array( \
-     m.seq, m.push_allow, m.push_filter_rule, \
-     u.seq, u.app_instance_seq, u.user_id, u.name, u.metadata, u.created_ms, u.updated_ms, \
-     e.seq, e.endpoint_id, e.device_token, e.voip_device_token))::text, '[]') \
-     FROM chime_memberships m \
-     CROSS JOIN LATERAL (SELECT seq, app_instance_seq, user_id, name, metadata, created_ms, \
-     updated_ms FROM chime_users WHERE seq = m.user_seq OFFSET 0) u \
-     LEFT JOIN LATERAL (SELECT seq, endpoint_id, device_token, voip_device_token \
-     FROM chime_endpoints WHERE user_seq = m.user_seq AND allow_messages OFFSET 0) e ON true \
-     WHERE m.channel_seq = $1";
+pub(super) const PUSH_AUDIENCE_SQL: &str = concat!(
+    "SELECT COALESCE((SELECT audience_version FROM chime_channels WHERE seq = $1), 0), ",
+    audience_rows!(),
+    "WHERE m.channel_seq = $1"
+);
+
+/// The channel's audience version; whether the change log still holds the
+/// version asked about (so holds everything after it: the triggers drop
+/// the oldest versions first); the users logged after it; and their rows.
+/// One statement, one snapshot. Bind: channel, version.
+pub(super) const PUSH_AUDIENCE_CHANGES_SQL: &str = concat!(
+    "SELECT COALESCE((SELECT audience_version FROM chime_channels WHERE seq = $1), 0), \
+     EXISTS (SELECT 1 FROM chime_audience_changes WHERE channel_seq = $1 AND version = $2), \
+     COALESCE((SELECT json_agg(DISTINCT user_seq)::text FROM chime_audience_changes \
+     WHERE channel_seq = $1 AND version > $2), '[]'), \
+     (SELECT ",
+    audience_rows!(),
+    "WHERE m.channel_seq = $1 AND m.user_seq IN (SELECT user_seq FROM chime_audience_changes \
+     WHERE channel_seq = $1 AND version > $2))"
+);
 
 impl PgStore {
     pub(super) async fn push_audience_impl(&self, channel_seq: i64) -> PgResult<PushAudience> {
@@ -43,9 +70,26 @@ impl PgStore {
             .bind(channel_seq)
             .fetch_one(&self.pool)
             .await?;
-        Ok(PushAudience {
+        Ok(PushAudience::read(version, push_audience_from_json(&text)?))
+    }
+
+    pub(super) async fn push_audience_changes_impl(
+        &self,
+        channel_seq: i64,
+        since_version: i64,
+    ) -> PgResult<Option<AudienceChanges>> {
+        let (version, logged, users, rows): (i64, bool, String, String) =
+            sqlx::query_as(PUSH_AUDIENCE_CHANGES_SQL)
+                .bind(channel_seq)
+                .bind(since_version)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(audience_changes_from_json(
+            since_version,
             version,
-            candidates: push_audience_from_json(&text)?,
-        })
+            logged,
+            &users,
+            &rows,
+        )?)
     }
 }

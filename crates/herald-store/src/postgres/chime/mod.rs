@@ -22,11 +22,12 @@ use jiff::Timestamp;
 use super::PgStore;
 use crate::StoreResult;
 use crate::chime::{
-    AddOutcome, AdminRecord, AppInstanceRecord, AppInstanceUserRecord, BanRecord, ChannelPrivacy,
-    ChannelRecord, ChannelStanding, ChimeStore, Created, DeliveryRecord, EndpointRecord,
-    EndpointUpdate, IdentitySnapshot, MembershipRecord, MembershipType, MessageCursor,
-    MessageQuery, MessageRecord, ModeratorRecord, NewAppInstance, NewAppInstanceUser, NewChannel,
-    NewDelivery, NewEndpoint, NewMessage, PushAudience, PushPreference, RequestClaim,
+    AddOutcome, AdminRecord, AppInstanceRecord, AppInstanceUserRecord, AudienceChanges, BanRecord,
+    ChannelPrivacy, ChannelRecord, ChannelStanding, ChimeStore, Created, DeliveryRecord,
+    EndpointRecord, EndpointUpdate, IdentitySnapshot, MembershipRecord, MembershipType,
+    MessageCursor, MessageQuery, MessageRecord, ModeratorRecord, NewAppInstance,
+    NewAppInstanceUser, NewChannel, NewDelivery, NewEndpoint, NewMessage, PushAudience,
+    PushPreference, RequestClaim,
 };
 
 pub use plans::ExplainTarget;
@@ -345,6 +346,15 @@ impl ChimeStore for PgStore {
 
     async fn push_audience(&self, channel_seq: i64) -> StoreResult<PushAudience> {
         self.run(self.push_audience_impl(channel_seq)).await
+    }
+
+    async fn push_audience_changes(
+        &self,
+        channel_seq: i64,
+        since_version: i64,
+    ) -> StoreResult<Option<AudienceChanges>> {
+        self.run(self.push_audience_changes_impl(channel_seq, since_version))
+            .await
     }
 
     async fn send_message(

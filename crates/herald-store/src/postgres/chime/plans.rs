@@ -8,7 +8,7 @@ use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use super::audience::PUSH_AUDIENCE_SQL;
+use super::audience::{PUSH_AUDIENCE_CHANGES_SQL, PUSH_AUDIENCE_SQL};
 use super::channels::STANDING_SQL;
 use super::deliveries::{claim_due_sql, list_deliveries_sql};
 use super::memberships::{get_membership_sql, list_memberships_sql};
@@ -48,6 +48,7 @@ impl PgStore {
 
     async fn explain_impl(&self, target: &ExplainTarget) -> PgResult<Vec<(String, String)>> {
         let audience = format!("{EXPLAIN}{PUSH_AUDIENCE_SQL}");
+        let audience_changes = format!("{EXPLAIN}{PUSH_AUDIENCE_CHANGES_SQL}");
         let standing = format!("{EXPLAIN}{STANDING_SQL}");
         let membership = format!("{EXPLAIN}{}", get_membership_sql());
         let memberships = format!("{EXPLAIN}{}", list_memberships_sql());
@@ -57,6 +58,12 @@ impl PgStore {
             (
                 "push_audience",
                 sqlx::query(&audience).bind(target.channel_seq),
+            ),
+            (
+                "push_audience_changes",
+                sqlx::query(&audience_changes)
+                    .bind(target.channel_seq)
+                    .bind(0_i64),
             ),
             (
                 "channel_standing",

@@ -23,11 +23,12 @@ use jiff::Timestamp;
 use super::SqliteStore;
 use crate::StoreResult;
 use crate::chime::{
-    AddOutcome, AdminRecord, AppInstanceRecord, AppInstanceUserRecord, BanRecord, ChannelPrivacy,
-    ChannelRecord, ChannelStanding, ChimeStore, Created, DeliveryRecord, EndpointRecord,
-    EndpointUpdate, IdentitySnapshot, MembershipRecord, MembershipType, MessageCursor,
-    MessageQuery, MessageRecord, ModeratorRecord, NewAppInstance, NewAppInstanceUser, NewChannel,
-    NewDelivery, NewEndpoint, NewMessage, PushAudience, PushPreference, RequestClaim,
+    AddOutcome, AdminRecord, AppInstanceRecord, AppInstanceUserRecord, AudienceChanges, BanRecord,
+    ChannelPrivacy, ChannelRecord, ChannelStanding, ChimeStore, Created, DeliveryRecord,
+    EndpointRecord, EndpointUpdate, IdentitySnapshot, MembershipRecord, MembershipType,
+    MessageCursor, MessageQuery, MessageRecord, ModeratorRecord, NewAppInstance,
+    NewAppInstanceUser, NewChannel, NewDelivery, NewEndpoint, NewMessage, PushAudience,
+    PushPreference, RequestClaim,
 };
 
 /// Values per `IN (…)` list, so a statement never nears SQLite's
@@ -333,6 +334,15 @@ impl ChimeStore for SqliteStore {
 
     async fn push_audience(&self, channel_seq: i64) -> StoreResult<PushAudience> {
         self.push_audience_impl(channel_seq).await
+    }
+
+    async fn push_audience_changes(
+        &self,
+        channel_seq: i64,
+        since_version: i64,
+    ) -> StoreResult<Option<AudienceChanges>> {
+        self.push_audience_changes_impl(channel_seq, since_version)
+            .await
     }
 
     async fn send_message(

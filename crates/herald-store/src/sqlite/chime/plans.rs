@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 
-use super::audience::PUSH_AUDIENCE_SQL;
+use super::audience::{PUSH_AUDIENCE_CHANGES_SQL, PUSH_AUDIENCE_SQL};
 use super::channels::STANDING_SQL;
 use super::claims::FORGET_SQL;
 use super::deliveries::{due_deliveries_sql, list_deliveries_sql};
@@ -60,6 +60,28 @@ async fn hot_queries_search_indexes() {
     assert!(uses(&audience, "chime_memberships_by"), "{audience:#?}");
     assert!(uses(&audience, "chime_endpoints_by_user"), "{audience:#?}");
     assert!(!uses(&audience, "TEMP B-TREE"), "{audience:#?}");
+    // What changed: a primary-key range of the log, and the changed users'
+    // memberships by key; the one temporary B-tree is DISTINCT's, over the
+    // changed users only.
+    let changes = assert_indexed(&store, "push_audience_changes", PUSH_AUDIENCE_CHANGES_SQL).await;
+    assert!(
+        uses(
+            &changes,
+            "chime_audience_changes USING PRIMARY KEY (channel_seq=? AND version>?)"
+        ),
+        "{changes:#?}"
+    );
+    assert!(
+        uses(
+            &changes,
+            "chime_memberships_by_user (channel_seq=? AND user_seq=?)"
+        ),
+        "{changes:#?}"
+    );
+    assert!(
+        changes.iter().filter(|l| l.contains("TEMP B-TREE")).count() <= 1,
+        "{changes:#?}"
+    );
 
     let cursor = MessageCursor {
         created_ms: 1,
@@ -233,7 +255,7 @@ async fn push_audience_of_a_large_channel_is_one_read() {
         .expect("audience")
         .candidates;
     assert_eq!(audience.len() as i64, MEMBERS + 1);
-    let order: Vec<i64> = audience.iter().map(|c| c.member.seq).collect();
+    let order: Vec<i64> = audience.iter().map(|c| c.member_seq).collect();
     assert!(order == joined, "membership order");
     assert!(audience[0].endpoints.is_empty());
     assert!(audience[1..].iter().all(|c| c.endpoints.len() == 1));
