@@ -1,6 +1,7 @@
 //! One node's live hub: it hears every committed change from the feed,
-//! reads what the change touched once, numbers it, keeps the newest ones
-//! for replay, and routes it to the streams of the users it concerns.
+//! numbers it, keeps the newest ones for replay, and routes it to the
+//! streams of the users it concerns. What a change touched is read once,
+//! when the first stream needs it.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,7 +40,8 @@ pub struct HubEvent {
 pub enum HubBody {
     /// Created (new, so UNREAD for everyone), or its content changed.
     Upsert {
-        notification: Notification,
+        notification_id: String,
+        notification: EventItem,
         created: bool,
     },
     Deleted {
@@ -50,44 +52,57 @@ pub enum HubBody {
         status: UserStatus,
         /// The notification, so that a client not showing it (it was
         /// HIDDEN) can show it again.
-        notification: StatusItem,
+        notification: EventItem,
     },
 }
 
-/// A status event's notification, read the first time a stream needs it
-/// and then kept for every other stream (and for replays). Most status
-/// changes reach no open stream, so the hub does not read it up front:
-/// that was a store read for every status write.
+/// An event's notification, read the first time a stream needs it and then
+/// kept for every other stream (and for replays). Most changes reach no
+/// open stream (an API-driven load has none), so the hub does not read it
+/// up front: that was a store read for every create and status write.
 #[derive(Debug, Default)]
-pub struct StatusItem(tokio::sync::OnceCell<Option<Notification>>);
+pub struct EventItem(tokio::sync::OnceCell<ItemRead>);
 
-impl StatusItem {
+/// What reading an event's notification found.
+#[derive(Debug)]
+pub enum ItemRead {
+    Found(Box<Notification>),
+    /// Deleted since: its own event follows.
+    Gone,
+    /// The store failed; the stream cannot know what it missed.
+    Unreadable,
+}
+
+impl EventItem {
     /// The notification if a stream has read it; `None` before that, or
-    /// when it is gone.
+    /// when it is gone or could not be read.
     pub fn get(&self) -> Option<&Notification> {
-        self.0.get().and_then(Option::as_ref)
+        match self.0.get() {
+            Some(ItemRead::Found(notification)) => Some(notification.as_ref()),
+            _ => None,
+        }
     }
 
     /// Reads it once (later calls wait for the first and share its
-    /// answer); `None` when it is gone or cannot be read.
+    /// answer).
     pub(super) async fn read(
         &self,
         store: &dyn Store,
         instance_seq: i64,
         notification_id: &str,
-    ) -> Option<&Notification> {
+    ) -> &ItemRead {
         self.0
             .get_or_init(|| async {
-                store
-                    .get_notification(instance_seq, notification_id)
-                    .await
-                    .map_err(|error| tracing::warn!(%error, "a status event's notification could not be read"))
-                    .ok()
-                    .flatten()
-                    .map(for_streams)
+                match store.get_notification(instance_seq, notification_id).await {
+                    Ok(Some(notification)) => ItemRead::Found(Box::new(for_streams(notification))),
+                    Ok(None) => ItemRead::Gone,
+                    Err(error) => {
+                        tracing::warn!(%error, "a live event's notification could not be read");
+                        ItemRead::Unreadable
+                    }
+                }
             })
             .await
-            .as_ref()
     }
 }
 
@@ -344,25 +359,11 @@ impl HubShared {
                 Err(broadcast::error::RecvError::Closed) => return,
             };
             let body = match &change.kind {
-                ChangeKind::Created | ChangeKind::ContentUpdated => {
-                    match self
-                        .store
-                        .get_notification(change.instance_seq, &change.notification_id)
-                        .await
-                    {
-                        Ok(Some(notification)) => HubBody::Upsert {
-                            notification: for_streams(notification),
-                            created: change.kind == ChangeKind::Created,
-                        },
-                        // Deleted meanwhile: its own announcement follows.
-                        Ok(None) => continue,
-                        Err(error) => {
-                            tracing::warn!(%error, "a live event could not be read: every stream refreshes");
-                            self.refresh_all();
-                            continue;
-                        }
-                    }
-                }
+                ChangeKind::Created | ChangeKind::ContentUpdated => HubBody::Upsert {
+                    notification_id: change.notification_id.clone(),
+                    notification: EventItem::default(),
+                    created: change.kind == ChangeKind::Created,
+                },
                 ChangeKind::Deleted => HubBody::Deleted {
                     notification_id: change.notification_id.clone(),
                 },
@@ -374,7 +375,7 @@ impl HubShared {
                     Some(status) => HubBody::Status {
                         notification_id: change.notification_id.clone(),
                         status,
-                        notification: StatusItem::default(),
+                        notification: EventItem::default(),
                     },
                     None => {
                         tracing::warn!(status, "an announced status is unknown; ignored");

@@ -18,7 +18,7 @@ use herald_store::feed::ChangeFeed;
 use herald_store::{Store, UserNotification};
 use tokio::sync::mpsc;
 
-pub use hub::{HubBody, HubEvent, REPLAY_WINDOW, StatusItem};
+pub use hub::{EventItem, HubBody, HubEvent, ItemRead, REPLAY_WINDOW};
 pub use session::{SessionTokens, TokenRefusal, WidgetGrant};
 
 /// The most notifications a snapshot carries (visible ones: not HIDDEN).
@@ -195,6 +195,61 @@ mod tests {
             }
         }
         assert_eq!(snapshot_at, Some(1000), "the lagging stream was refreshed");
+        hub.stop();
+    }
+
+    #[tokio::test]
+    async fn a_created_notification_gone_before_a_stream_reads_it_sends_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+        let feed = Arc::new(LocalFeed::new());
+        let hub = LiveHub::start(store, feed.clone(), Arc::new(crate::SystemClock));
+        let subject = StreamSubject {
+            instance_seq: 1,
+            user_seq: 7,
+        };
+        let mut stream = hub.open(
+            subject,
+            None,
+            jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1),
+        );
+        let first = tokio::time::timeout(Duration::from_secs(5), stream.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(first, LiveEvent::Snapshot { .. }), "{first:?}");
+
+        // The hub no longer reads a created notification up front; the
+        // stream finds it gone and says nothing of it.
+        for (id, kind) in [
+            ("ghost", ChangeKind::Created),
+            ("other", ChangeKind::Deleted),
+        ] {
+            let change = Change {
+                instance_seq: 1,
+                notification_id: id.into(),
+                kind,
+                audience: ChangeAudience::Users(vec![7]),
+            };
+            feed.publish(&change).await.unwrap();
+        }
+        loop {
+            let event = tokio::time::timeout(Duration::from_secs(5), stream.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            match event {
+                LiveEvent::Change { event, .. } => {
+                    assert!(
+                        matches!(&event.body, HubBody::Deleted { notification_id } if notification_id == "other"),
+                        "{event:?}"
+                    );
+                    break;
+                }
+                LiveEvent::Unread { .. } => {}
+                other => panic!("{other:?}"),
+            }
+        }
         hub.stop();
     }
 }

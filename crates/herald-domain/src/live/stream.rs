@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::hub::{HubBody, HubEvent, HubShared, Subscription};
+use super::hub::{HubBody, HubEvent, HubShared, ItemRead, Subscription};
 use super::{LiveEvent, SNAPSHOT_ITEMS, StreamSubject, UNREAD_CAP, Unread, event_id, stopped};
 
 /// Pages read at most to fill a snapshot with visible notifications.
@@ -37,6 +37,8 @@ struct Stream {
     unread: Option<Unread>,
     recount_at: Option<Timestamp>,
     count_stale: bool,
+    /// An event's notification could not be read: a snapshot is due.
+    needs_resync: bool,
 }
 
 /// The client went away or the hub stopped.
@@ -66,6 +68,7 @@ pub(super) async fn run(
         unread: None,
         recount_at: None,
         count_stale: true,
+        needs_resync: false,
     };
     let mut stop = shared.stop.subscribe();
     let mut refresh = shared.refresh.subscribe();
@@ -81,7 +84,9 @@ pub(super) async fn run(
         return;
     }
     loop {
-        if lagged.swap(false, Ordering::AcqRel) && stream.resync(&mut events).await.is_err() {
+        let resync =
+            lagged.swap(false, Ordering::AcqRel) | std::mem::take(&mut stream.needs_resync);
+        if resync && stream.resync(&mut events).await.is_err() {
             break;
         }
         if stream.count_stale && stream.send_count().await.is_err() {
@@ -157,7 +162,10 @@ impl Stream {
         events: &mut mpsc::Receiver<Arc<HubEvent>>,
     ) -> Result<(), Ended> {
         self.apply(first).await?;
-        while let Ok(event) = events.try_recv() {
+        // Once a snapshot is due, what is queued is thrown away by it.
+        while !self.needs_resync
+            && let Ok(event) = events.try_recv()
+        {
             self.apply(event).await?;
         }
         Ok(())
@@ -240,11 +248,30 @@ impl Stream {
     }
 
     async fn apply(&mut self, event: Arc<HubEvent>) -> Result<(), Ended> {
+        let store = self.shared.store.as_ref();
         match &event.body {
             HubBody::Upsert {
+                notification_id,
                 notification,
                 created,
-            } => self.track(notification, *created),
+            } => match notification
+                .read(store, event.instance_seq, notification_id)
+                .await
+            {
+                ItemRead::Found(notification) => self.track(notification, *created),
+                // Deleted meanwhile: its own event follows, and this one
+                // has nothing to show.
+                ItemRead::Gone => {
+                    self.last_seq = self.last_seq.max(event.seq);
+                    return Ok(());
+                }
+                // What the client misses is unknown: it gets a snapshot
+                // (newer than this event and all queued behind it).
+                ItemRead::Unreadable => {
+                    self.needs_resync = true;
+                    return Ok(());
+                }
+            },
             HubBody::Deleted { notification_id } => self.unshow(notification_id),
             HubBody::Status {
                 status: UserStatus::Hidden,
@@ -257,8 +284,7 @@ impl Stream {
                 notification_id,
                 ..
             } => {
-                let store = self.shared.store.as_ref();
-                if let Some(notification) = notification
+                if let ItemRead::Found(notification) = notification
                     .read(store, event.instance_seq, notification_id)
                     .await
                 {

@@ -111,14 +111,22 @@ impl RenderCache {
                 HubBody::Upsert {
                     notification,
                     created,
+                    ..
                 } => (
                     "notification",
                     id.clone(),
                     // A new notification is UNREAD for everyone; after a
                     // content change the client keeps the status it has.
+                    // A stream sends the event only once it has read the
+                    // notification.
                     format!(
                         "{{\"Item\":{},\"Created\":{created}}}",
-                        self.item(notification.into(), created.then_some(UserStatus::Unread))
+                        notification.get().map_or_else(
+                            || "null".to_owned(),
+                            |notification| self
+                                .item(notification.into(), created.then_some(UserStatus::Unread))
+                                .to_string()
+                        )
                     ),
                 ),
                 HubBody::Deleted { notification_id } => (
