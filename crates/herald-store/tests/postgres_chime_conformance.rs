@@ -575,3 +575,78 @@ async fn push_audience_of_a_large_channel_is_one_read() {
     assert!(audience[0].endpoints.is_empty());
     assert!(audience[1..].iter().all(|c| c.endpoints.len() == 1));
 }
+
+// --- the audience change log under concurrency ------------------------------
+
+/// Runs `sql` on `conn`; the SQLSTATE of its error, if any.
+async fn sqlstate(conn: &mut PgConnection, sql: &str) -> Option<String> {
+    match sqlx::query(sql).execute(&mut *conn).await {
+        Ok(_) => None,
+        Err(error) => Some(
+            error
+                .as_database_error()
+                .and_then(|e| e.code())
+                .map(|code| code.into_owned())
+                .unwrap_or_else(|| panic!("{sql}: {error}")),
+        ),
+    }
+}
+
+/// An endpoint registered while its user joins a channel, in two
+/// SERIALIZABLE transactions that cannot see each other: the endpoint's
+/// write does not bump the channel (the user is no member in its view),
+/// and the join logs the user once. A node reading the audience between
+/// the two commits would keep the new member without the new endpoint for
+/// good, so PostgreSQL must roll one of them back (the store retries it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_written_while_its_user_joins_cannot_both_commit() {
+    let Some((database, store)) =
+        fresh("an_endpoint_written_while_its_user_joins_cannot_both_commit").await
+    else {
+        return;
+    };
+    let (app, _creator, channels) = world(&store, &["c"]).await;
+    let mut setup = raw(&database).await;
+    let user = bulk_users(&mut setup, app.seq, "joiner", 1).await[0];
+    // Two connections, 0 writing the endpoint and 1 the membership, each
+    // step on one of them in this order.
+    let mut conns = [raw(&database).await, raw(&database).await];
+    let (endpoint, join) = (0, 1);
+    let steps: [(usize, String); 6] = [
+        (endpoint, "BEGIN ISOLATION LEVEL SERIALIZABLE".to_owned()),
+        (join, "BEGIN ISOLATION LEVEL SERIALIZABLE".to_owned()),
+        (
+            endpoint,
+            format!(
+                "INSERT INTO chime_endpoints (user_seq, endpoint_id, name, endpoint_type, \
+                 resource_arn, device_token, allow_messages, created_ms, updated_ms) \
+                 VALUES ({user}, 'racing', '', 'GCM', 'arn:app', 'token-racing', true, 0, 0)"
+            ),
+        ),
+        (
+            join,
+            format!(
+                "INSERT INTO chime_memberships (channel_seq, user_seq, type, invited_by_arn, \
+                 invited_by_name, created_ms, updated_ms) \
+                 VALUES ({}, {user}, 'DEFAULT', 'arn:creator', 'creator', 0, 0)",
+                channels[0].seq
+            ),
+        ),
+        (join, "COMMIT".to_owned()),
+        (endpoint, "COMMIT".to_owned()),
+    ];
+    let mut failures = Vec::new();
+    for (conn, sql) in steps {
+        if let Some(code) = sqlstate(&mut conns[conn], &sql).await {
+            failures.push((sql, code));
+        }
+    }
+    assert!(
+        failures.iter().any(|(_, code)| code == "40001"),
+        "both committed: {failures:?}"
+    );
+    assert!(
+        failures.iter().all(|(_, code)| code == "40001"),
+        "{failures:?}"
+    );
+}

@@ -59,50 +59,43 @@ pub enum HubBody {
 /// An event's notification, read the first time a stream needs it and then
 /// kept for every other stream (and for replays). Most changes reach no
 /// open stream (an API-driven load has none), so the hub does not read it
-/// up front: that was a store read for every create and status write.
+/// up front: that was a store read for every create and status write. A
+/// failed read is not kept: the next stream that needs it reads again.
 #[derive(Debug, Default)]
-pub struct EventItem(tokio::sync::OnceCell<ItemRead>);
+pub struct EventItem(tokio::sync::OnceCell<Option<Box<Notification>>>);
 
-/// What reading an event's notification found.
+/// The store failed to read an event's notification.
 #[derive(Debug)]
-pub enum ItemRead {
-    Found(Box<Notification>),
-    /// Deleted since: its own event follows.
-    Gone,
-    /// The store failed; the stream cannot know what it missed.
-    Unreadable,
-}
+pub struct Unreadable;
 
 impl EventItem {
     /// The notification if a stream has read it; `None` before that, or
-    /// when it is gone or could not be read.
+    /// when it is gone.
     pub fn get(&self) -> Option<&Notification> {
-        match self.0.get() {
-            Some(ItemRead::Found(notification)) => Some(notification.as_ref()),
-            _ => None,
-        }
+        self.0.get().and_then(Option::as_deref)
     }
 
     /// Reads it once (later calls wait for the first and share its
-    /// answer).
+    /// answer); `Ok(None)` when it was deleted since (its own event
+    /// follows).
     pub(super) async fn read(
         &self,
         store: &dyn Store,
         instance_seq: i64,
         notification_id: &str,
-    ) -> &ItemRead {
+    ) -> Result<Option<&Notification>, Unreadable> {
         self.0
-            .get_or_init(|| async {
+            .get_or_try_init(|| async {
                 match store.get_notification(instance_seq, notification_id).await {
-                    Ok(Some(notification)) => ItemRead::Found(Box::new(for_streams(notification))),
-                    Ok(None) => ItemRead::Gone,
+                    Ok(found) => Ok(found.map(|n| Box::new(for_streams(n)))),
                     Err(error) => {
                         tracing::warn!(%error, "a live event's notification could not be read");
-                        ItemRead::Unreadable
+                        Err(Unreadable)
                     }
                 }
             })
             .await
+            .map(Option::as_deref)
     }
 }
 

@@ -18,7 +18,7 @@ use herald_store::feed::ChangeFeed;
 use herald_store::{Store, UserNotification};
 use tokio::sync::mpsc;
 
-pub use hub::{EventItem, HubBody, HubEvent, ItemRead, REPLAY_WINDOW};
+pub use hub::{EventItem, HubBody, HubEvent, REPLAY_WINDOW};
 pub use session::{SessionTokens, TokenRefusal, WidgetGrant};
 
 /// The most notifications a snapshot carries (visible ones: not HIDDEN).

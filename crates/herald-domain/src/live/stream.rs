@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::hub::{HubBody, HubEvent, HubShared, ItemRead, Subscription};
+use super::hub::{HubBody, HubEvent, HubShared, Subscription};
 use super::{LiveEvent, SNAPSHOT_ITEMS, StreamSubject, UNREAD_CAP, Unread, event_id, stopped};
 
 /// Pages read at most to fill a snapshot with visible notifications.
@@ -241,6 +241,10 @@ impl Stream {
     /// `last_seq` already is), then a count.
     async fn replay(&mut self, missed: Vec<Arc<HubEvent>>) -> Result<(), Ended> {
         for event in missed {
+            // A snapshot is due, newer than the rest of what was missed.
+            if self.needs_resync {
+                break;
+            }
             self.apply(event).await?;
         }
         self.count_stale = true;
@@ -258,16 +262,16 @@ impl Stream {
                 .read(store, event.instance_seq, notification_id)
                 .await
             {
-                ItemRead::Found(notification) => self.track(notification, *created),
+                Ok(Some(notification)) => self.track(notification, *created),
                 // Deleted meanwhile: its own event follows, and this one
                 // has nothing to show.
-                ItemRead::Gone => {
+                Ok(None) => {
                     self.last_seq = self.last_seq.max(event.seq);
                     return Ok(());
                 }
                 // What the client misses is unknown: it gets a snapshot
                 // (newer than this event and all queued behind it).
-                ItemRead::Unreadable => {
+                Err(_) => {
                     self.needs_resync = true;
                     return Ok(());
                 }
@@ -284,7 +288,7 @@ impl Stream {
                 notification_id,
                 ..
             } => {
-                if let ItemRead::Found(notification) = notification
+                if let Ok(Some(notification)) = notification
                     .read(store, event.instance_seq, notification_id)
                     .await
                 {

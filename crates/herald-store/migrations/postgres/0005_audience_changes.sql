@@ -28,12 +28,20 @@ BEGIN
 END
 $$;
 
+-- A membership's writes also read its users' endpoints. An endpoint write
+-- reads its user's memberships to know which channels to bump; a member
+-- joining concurrently is not among them, and a node that reads the
+-- audience between the two commits would keep the joiner's old endpoints
+-- (the change log names the joiner only once). Reading the endpoints here
+-- makes the two SERIALIZABLE transactions conflict both ways, so
+-- PostgreSQL rolls one back (and the store retries it) instead.
 CREATE OR REPLACE FUNCTION chime_bump_channels_of_memberships() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     channels BIGINT[];
     users BIGINT[];
 BEGIN
+    PERFORM 1 FROM chime_endpoints WHERE user_seq IN (SELECT user_seq FROM changed);
     UPDATE chime_channels SET audience_version = audience_version + 1
     WHERE seq IN (SELECT channel_seq FROM changed);
     SELECT array_agg(channel_seq), array_agg(user_seq) INTO channels, users FROM changed;

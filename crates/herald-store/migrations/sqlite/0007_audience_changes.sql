@@ -20,7 +20,10 @@ DROP TRIGGER chime_audience_endpoint_changed;
 
 -- The version is bumped, the change logged at the new version (nothing
 -- when the channel itself is being deleted), and what fell out of the kept
--- window dropped; each by the primary key.
+-- window dropped; each by the primary key. Every bump is by one and drops
+-- what is now 1,024 versions old, so an endpoint's triggers (one channel
+-- per membership of its user) drop exactly that version rather than a
+-- range per channel.
 CREATE TRIGGER chime_audience_member_added AFTER INSERT ON chime_memberships BEGIN
     UPDATE chime_channels SET audience_version = audience_version + 1 WHERE seq = new.channel_seq;
     INSERT OR IGNORE INTO chime_audience_changes (channel_seq, version, user_seq)
@@ -50,10 +53,10 @@ CREATE TRIGGER chime_audience_endpoint_added AFTER INSERT ON chime_endpoints BEG
         SELECT c.seq, c.audience_version, new.user_seq
         FROM chime_memberships m JOIN chime_channels c ON c.seq = m.channel_seq
         WHERE m.user_seq = new.user_seq;
-    DELETE FROM chime_audience_changes WHERE channel_seq IN
-        (SELECT channel_seq FROM chime_memberships WHERE user_seq = new.user_seq)
-        AND version <= (SELECT c.audience_version FROM chime_channels c
-                        WHERE c.seq = chime_audience_changes.channel_seq) - 1024;
+    DELETE FROM chime_audience_changes WHERE (channel_seq, version) IN
+        (SELECT c.seq, c.audience_version - 1024
+         FROM chime_memberships m JOIN chime_channels c ON c.seq = m.channel_seq
+         WHERE m.user_seq = new.user_seq);
 END;
 CREATE TRIGGER chime_audience_endpoint_removed AFTER DELETE ON chime_endpoints BEGIN
     UPDATE chime_channels SET audience_version = audience_version + 1
@@ -62,10 +65,10 @@ CREATE TRIGGER chime_audience_endpoint_removed AFTER DELETE ON chime_endpoints B
         SELECT c.seq, c.audience_version, old.user_seq
         FROM chime_memberships m JOIN chime_channels c ON c.seq = m.channel_seq
         WHERE m.user_seq = old.user_seq;
-    DELETE FROM chime_audience_changes WHERE channel_seq IN
-        (SELECT channel_seq FROM chime_memberships WHERE user_seq = old.user_seq)
-        AND version <= (SELECT c.audience_version FROM chime_channels c
-                        WHERE c.seq = chime_audience_changes.channel_seq) - 1024;
+    DELETE FROM chime_audience_changes WHERE (channel_seq, version) IN
+        (SELECT c.seq, c.audience_version - 1024
+         FROM chime_memberships m JOIN chime_channels c ON c.seq = m.channel_seq
+         WHERE m.user_seq = old.user_seq);
 END;
 CREATE TRIGGER chime_audience_endpoint_changed AFTER UPDATE ON chime_endpoints BEGIN
     UPDATE chime_channels SET audience_version = audience_version + 1
@@ -74,10 +77,10 @@ CREATE TRIGGER chime_audience_endpoint_changed AFTER UPDATE ON chime_endpoints B
         SELECT c.seq, c.audience_version, new.user_seq
         FROM chime_memberships m JOIN chime_channels c ON c.seq = m.channel_seq
         WHERE m.user_seq = new.user_seq;
-    DELETE FROM chime_audience_changes WHERE channel_seq IN
-        (SELECT channel_seq FROM chime_memberships WHERE user_seq = new.user_seq)
-        AND version <= (SELECT c.audience_version FROM chime_channels c
-                        WHERE c.seq = chime_audience_changes.channel_seq) - 1024;
+    DELETE FROM chime_audience_changes WHERE (channel_seq, version) IN
+        (SELECT c.seq, c.audience_version - 1024
+         FROM chime_memberships m JOIN chime_channels c ON c.seq = m.channel_seq
+         WHERE m.user_seq = new.user_seq);
 END;
 -- A deleted channel's log goes with it (its seq may be handed out again).
 CREATE TRIGGER chime_audience_channel_deleted AFTER DELETE ON chime_channels BEGIN

@@ -166,28 +166,56 @@ pub async fn audience_changes_reach_back_a_bounded_way(store: &dyn ChimeStore) {
         "a version to come"
     );
 
-    // One version per preference write; the last KEPT - 1 leave the start
-    // inside the window, one more pushes it out.
+    // One version per write, membership and endpoint writes taking turns
+    // (each kind of trigger drops what falls out of the window); the last
+    // KEPT - 1 leave the start inside it, one more pushes it out.
     let preferences = [PushPreference::None, PushPreference::All];
     for i in 0..AUDIENCE_CHANGES_KEPT - 1 {
-        store
-            .set_push_preference(channel.seq, member.seq, &preferences[i as usize % 2], now())
-            .await
-            .expect("set_push_preference");
+        if i % 2 == 0 {
+            store
+                .set_push_preference(
+                    channel.seq,
+                    member.seq,
+                    &preferences[i as usize % 4 / 2],
+                    now(),
+                )
+                .await
+                .expect("set_push_preference");
+        } else {
+            let update = EndpointUpdate {
+                name: None,
+                allow_messages: Some(i % 4 == 1),
+            };
+            store
+                .update_endpoint(member.seq, "member-1", &update, now())
+                .await
+                .expect("update_endpoint")
+                .expect("the endpoint");
+        }
     }
     let whole = store.push_audience(channel.seq).await.expect("audience");
     assert_eq!(whole.version, start.version + AUDIENCE_CHANGES_KEPT - 1);
     let changes_since_start = changes(start.version).await.expect("still kept");
     assert_eq!(changes_since_start.users, vec![member.seq]);
     assert_eq!(start.patched(changes_since_start), whole);
+    // An endpoint's write, which drops exactly the version now too old.
+    let update = EndpointUpdate {
+        name: None,
+        allow_messages: Some(true),
+    };
     store
-        .set_push_preference(channel.seq, member.seq, &PushPreference::None, now())
+        .update_endpoint(member.seq, "member-1", &update, now())
         .await
-        .expect("set_push_preference");
-    assert!(
-        changes(start.version).await.is_none(),
-        "fell out of the log"
-    );
+        .expect("update_endpoint")
+        .expect("the endpoint");
+    // Every version up to the start has fallen out, whichever kind of
+    // write dropped it.
+    for version in 1..=start.version {
+        assert!(
+            changes(version).await.is_none(),
+            "{version} is still logged"
+        );
+    }
     assert!(
         changes(start.version + 1).await.is_some(),
         "the oldest kept"

@@ -76,15 +76,19 @@ impl PgStore {
              allow_messages = coalesce($2, allow_messages), updated_ms = $3 \
              WHERE user_seq = $4 AND endpoint_id = $5 RETURNING {ENDPOINT_COLUMNS}"
         );
-        let row = sqlx::query(&sql)
-            .bind(&update.name)
-            .bind(update.allow_messages)
-            .bind(ms(updated))
-            .bind(user_seq)
-            .bind(endpoint_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(rows::endpoint).transpose()?)
+        // SERIALIZABLE, as every write that changes a push audience: see
+        // migration 0005 (an endpoint write racing a member's join).
+        serializable!(self, |tx| {
+            let row = sqlx::query(&sql)
+                .bind(&update.name)
+                .bind(update.allow_messages)
+                .bind(ms(updated))
+                .bind(user_seq)
+                .bind(endpoint_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            row.as_ref().map(rows::endpoint).transpose()?
+        })
     }
 
     pub(super) async fn list_endpoints_impl(
@@ -111,12 +115,14 @@ impl PgStore {
         user_seq: i64,
         endpoint_id: &str,
     ) -> PgResult<bool> {
-        let done =
+        serializable!(self, |tx| {
             sqlx::query("DELETE FROM chime_endpoints WHERE user_seq = $1 AND endpoint_id = $2")
                 .bind(user_seq)
                 .bind(endpoint_id)
-                .execute(&self.pool)
-                .await?;
-        Ok(done.rows_affected() > 0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                > 0
+        })
     }
 }
