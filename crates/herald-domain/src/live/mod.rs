@@ -144,8 +144,14 @@ mod tests {
         id.rsplit('-').next().unwrap().parse().unwrap()
     }
 
-    #[tokio::test]
-    async fn a_stream_that_falls_behind_gets_a_snapshot_and_nothing_older_after_it() {
+    /// A hub on a fresh store, and one stream (user 7 of instance 1) past
+    /// its first snapshot.
+    async fn open_stream() -> (
+        tempfile::TempDir,
+        LiveHub,
+        Arc<LocalFeed>,
+        mpsc::Receiver<LiveEvent>,
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
         let feed = Arc::new(LocalFeed::new());
@@ -164,6 +170,12 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(matches!(first, LiveEvent::Snapshot { .. }), "{first:?}");
+        (dir, hub, feed, stream)
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_falls_behind_gets_a_snapshot_and_nothing_older_after_it() {
+        let (_dir, hub, feed, mut stream) = open_stream().await;
 
         // Far more than the stream's backlog, while the client reads nothing.
         for i in 0..1000 {
@@ -200,24 +212,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_created_notification_gone_before_a_stream_reads_it_sends_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
-        let feed = Arc::new(LocalFeed::new());
-        let hub = LiveHub::start(store, feed.clone(), Arc::new(crate::SystemClock));
-        let subject = StreamSubject {
-            instance_seq: 1,
-            user_seq: 7,
-        };
-        let mut stream = hub.open(
-            subject,
-            None,
-            jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1),
-        );
-        let first = tokio::time::timeout(Duration::from_secs(5), stream.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(matches!(first, LiveEvent::Snapshot { .. }), "{first:?}");
+        let (_dir, hub, feed, mut stream) = open_stream().await;
 
         // The hub no longer reads a created notification up front; the
         // stream finds it gone and says nothing of it.
