@@ -24,14 +24,15 @@ use crate::postgres::PgStore;
 use crate::postgres::error::PgResult;
 
 /// The members' rows as the array [`push_audience_from_json`] reads, over
-/// the memberships `m` that the `WHERE` clause following it picks.
+/// the memberships `m` that `$memberships` (a `FROM` item) names.
 macro_rules! audience_rows {
-    () => {
+    ($memberships:literal) => {
         concat!(
             "COALESCE(json_agg(json_build_array(",
             audience_row_columns!(),
-            "))::text, '[]') FROM chime_memberships m \
-             CROSS JOIN LATERAL (SELECT seq, user_id FROM chime_users \
+            "))::text, '[]') FROM ",
+            $memberships,
+            " CROSS JOIN LATERAL (SELECT seq, user_id FROM chime_users \
              WHERE seq = m.user_seq OFFSET 0) u \
              LEFT JOIN LATERAL (SELECT seq, endpoint_id, device_token, voip_device_token \
              FROM chime_endpoints WHERE user_seq = m.user_seq AND allow_messages OFFSET 0) e \
@@ -45,23 +46,30 @@ macro_rules! audience_rows {
 /// statement, so both come from one snapshot. Bind: channel.
 pub(super) const PUSH_AUDIENCE_SQL: &str = concat!(
     "SELECT COALESCE((SELECT audience_version FROM chime_channels WHERE seq = $1), 0), ",
-    audience_rows!(),
+    audience_rows!("chime_memberships m"),
     "WHERE m.channel_seq = $1"
 );
 
 /// The channel's audience version; whether the change log still holds the
 /// version asked about (so holds everything after it: the triggers drop
 /// the oldest versions first); the users logged after it; and their rows.
-/// One statement, one snapshot. Bind: channel, version.
+/// One statement, one snapshot. Bind: channel, version. The changed users
+/// drive the membership lookups (a LATERAL that `OFFSET 0` keeps apart):
+/// a generic plan, which cannot know how few users changed, otherwise
+/// walks every membership of the channel, or of the store, by index.
 pub(super) const PUSH_AUDIENCE_CHANGES_SQL: &str = concat!(
     "SELECT COALESCE((SELECT audience_version FROM chime_channels WHERE seq = $1), 0), \
      EXISTS (SELECT 1 FROM chime_audience_changes WHERE channel_seq = $1 AND version = $2), \
      COALESCE((SELECT json_agg(DISTINCT user_seq)::text FROM chime_audience_changes \
      WHERE channel_seq = $1 AND version > $2), '[]'), \
      (SELECT ",
-    audience_rows!(),
-    "WHERE m.channel_seq = $1 AND m.user_seq IN (SELECT user_seq FROM chime_audience_changes \
-     WHERE channel_seq = $1 AND version > $2))"
+    audience_rows!(
+        "(SELECT DISTINCT user_seq FROM chime_audience_changes \
+         WHERE channel_seq = $1 AND version > $2) c \
+         CROSS JOIN LATERAL (SELECT seq, user_seq, push_allow, push_filter_rule \
+         FROM chime_memberships WHERE channel_seq = $1 AND user_seq = c.user_seq OFFSET 0) m"
+    ),
+    ")"
 );
 
 impl PgStore {
