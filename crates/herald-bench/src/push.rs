@@ -258,6 +258,9 @@ pub async fn measure<S: Store + ChimeStore>(
         // channel's version read, the changed member read, the audience kept
         // patched.
         let (member_seq, preference) = rewritten.next().context("too few members")?;
+        let before = audiences
+            .audience(store, &current_channel(store, app.seq).await?)
+            .await?;
         store
             .set_push_preference(channel.seq, member_seq, &preference, now)
             .await?;
@@ -273,6 +276,19 @@ pub async fn measure<S: Store + ChimeStore>(
             deliveries.len(),
             patched.version,
             current.audience_version
+        );
+        // Patched, not read whole: every member but the one written is the
+        // kept audience's own.
+        let shared = patched
+            .candidates
+            .iter()
+            .zip(&before.candidates)
+            .filter(|(now, then)| Arc::ptr_eq(now, then))
+            .count();
+        anyhow::ensure!(
+            shared + 1 == before.candidates.len(),
+            "{shared} of {} candidates were kept after one member's change",
+            before.candidates.len()
         );
 
         // As for every other send: the version read, the audience kept.

@@ -10,6 +10,8 @@ pub mod chime;
 pub mod conformance;
 mod db_error;
 pub mod feed;
+#[cfg(test)]
+mod landed_migrations;
 pub mod model;
 pub mod postgres;
 mod rows;

@@ -38,7 +38,7 @@ use error::{PgError, PgResult};
 #[doc(hidden)]
 pub use chime::ExplainTarget;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 const TOKEN_SECRET_KEY: &str = "token_secret";
 

@@ -41,7 +41,7 @@ use crate::{
     StoreResult, TagUpdateOutcome, Tags, UnreadCount, UserListCursor, UserNotification, UserRecord,
 };
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 const DB_FILE: &str = "herald.db";
 const READER_CONNECTIONS: u32 = 4;
