@@ -17,6 +17,7 @@ mod notifications;
 mod plans;
 mod search;
 mod search_probe;
+mod status_writes;
 mod tags;
 mod user_view;
 mod users;

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::search_probe::push_probe;
+use super::status_writes;
 use super::user_view::{UserKey, push_user_listing};
 use super::{SqliteStore, json_page};
 use crate::{Comparison, CreatedCursor, SearchExpr, SearchField, SearchQuery, UserListCursor};
@@ -138,4 +139,31 @@ async fn search_probe_walks_the_created_index_in_order() {
             "{lines:#?}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_set_of_status_writes_looks_each_up_by_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path()).await.expect("open");
+    let explain = QueryBuilder::new(format!("EXPLAIN QUERY PLAN {}", status_writes::LOOKUP));
+    let lines = plan(&store, explain).await;
+    // The set's array is the only thing walked; each write's user,
+    // notification, recipient row and status is one lookup by key.
+    for expected in [
+        "SEARCH u USING COVERING INDEX users_by_instance_id (instance_seq=? AND id=?) LEFT-JOIN",
+        "SEARCH n USING INDEX notifications_by_instance_id (instance_seq=? AND id=?) LEFT-JOIN",
+        "SEARCH r USING PRIMARY KEY (user_seq=? AND notification_seq=?)",
+        "SEARCH s USING PRIMARY KEY (user_seq=? AND notification_seq=?)",
+    ] {
+        assert!(
+            lines.iter().any(|l| l == expected),
+            "{expected}: {lines:#?}"
+        );
+    }
+    assert!(
+        !lines
+            .iter()
+            .any(|l| (l.starts_with("SCAN") && !l.starts_with("SCAN j ")) || l.contains("TEMP")),
+        "{lines:#?}"
+    );
 }

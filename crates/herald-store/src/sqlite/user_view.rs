@@ -1,14 +1,12 @@
 //! One user's view: the notifications that reach them and their status.
 
 use jiff::Timestamp;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite};
 
 use super::{SqliteStore, json_page};
 use crate::db_error::db_err;
-use crate::rows::{self, USER_NOTIFICATION_COLUMNS, ms, timestamp};
-use crate::{
-    StatusOutcome, StatusWrite, StoreResult, UnreadCount, UserListCursor, UserNotification,
-};
+use crate::rows::{self, USER_NOTIFICATION_COLUMNS, ms};
+use crate::{StoreResult, UnreadCount, UserListCursor, UserNotification};
 
 impl SqliteStore {
     /// Two ordered index ranges — the user's direct rows and the
@@ -93,69 +91,6 @@ impl SqliteStore {
         .map_err(db_err)?;
         rows::unread_count(count, next_expiry)
     }
-
-    pub(super) async fn set_user_status_impl(
-        &self,
-        write: StatusWrite,
-    ) -> StoreResult<StatusOutcome> {
-        self.group_commit
-            .submit(write, |conn, write| Box::pin(set_status_in(conn, write)))
-            .await
-    }
-}
-
-/// A status write's statements, inside the group commit's transaction.
-async fn set_status_in(
-    conn: &mut SqliteConnection,
-    write: &StatusWrite,
-) -> StoreResult<StatusOutcome> {
-    // One statement answers everything before the write: no row, no such
-    // user in the instance; no notification, one missing, expired or not
-    // addressed to this user; and the stored status's time.
-    let found: Option<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
-        "SELECT u.seq, n.seq, (SELECT s.modified_at FROM user_statuses s \
-         WHERE s.user_seq = u.seq AND s.notification_seq = n.seq) \
-         FROM users u LEFT JOIN notifications n ON n.instance_seq = ?1 AND n.id = ?2 \
-         AND n.expires_at > ?3 AND (n.broadcast = 1 OR EXISTS (SELECT 1 FROM \
-         notification_recipients r WHERE r.user_seq = u.seq AND r.notification_seq = n.seq)) \
-         WHERE u.instance_seq = ?1 AND u.id = ?4",
-    )
-    .bind(write.instance_seq)
-    .bind(&write.notification_id)
-    .bind(ms(write.now))
-    .bind(&write.user_id)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    let Some((user_seq, found, stored)) = found else {
-        return Ok(StatusOutcome::UserNotFound);
-    };
-    let Some(seq) = found else {
-        return Ok(StatusOutcome::NotFound);
-    };
-    if let (Some(stored_ms), Some(limit)) = (stored, write.not_older_than)
-        && stored_ms > ms(limit)
-    {
-        return Ok(StatusOutcome::Stale {
-            stored_at: timestamp(stored_ms, "user_statuses.modified_at")?,
-        });
-    }
-
-    sqlx::query(
-        "INSERT INTO user_statuses (user_seq, notification_seq, status, modified_at, \
-         modified_region) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_seq, notification_seq) \
-         DO UPDATE SET status = excluded.status, modified_at = excluded.modified_at, \
-         modified_region = excluded.modified_region",
-    )
-    .bind(user_seq)
-    .bind(seq)
-    .bind(write.status.as_str())
-    .bind(ms(write.modified_at))
-    .bind(&write.modified_region)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    Ok(StatusOutcome::Written { user_seq })
 }
 
 /// The listing's SQL, pushed onto `qb` (so that the plan test can put
