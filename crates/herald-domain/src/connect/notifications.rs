@@ -166,10 +166,13 @@ impl ConnectService {
         };
         let instance = self.instance(caller, &input.instance_id).await?;
         let audience = self.resolve_recipients(&instance, recipients).await?;
+        // Time-ordered (UUIDv7): the store's indexes over ids then grow at
+        // their end, one page per commit, instead of taking a random page
+        // each; a notification's creation time is public anyway.
         let id = input
             .predefined_notification_id
             .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
         let announced_to = if audience.broadcast {
             ChangeAudience::Instance
         } else {

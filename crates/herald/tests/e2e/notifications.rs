@@ -73,6 +73,26 @@ impl Fixture {
     }
 }
 
+/// Generated ids are UUIDv7, so each is later than the one before: the
+/// store's indexes over ids grow at their end (README, "Notification ids").
+#[tokio::test(flavor = "multi_thread")]
+async fn generated_ids_are_time_ordered_uuids() {
+    let f = fixture().await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let out = ok(f.create().send().await);
+        let id = out.notification_id().to_string();
+        assert!(is_uuid(&id), "notification id is not a UUID: {id}");
+        assert_eq!(&id[14..15], "7", "not a version-7 UUID: {id}");
+        ids.push(id);
+        // UUIDv7 orders by the millisecond first.
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted, "ids are not in creation order");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn create_then_describe_echoes_every_member() {
     let f = fixture().await;
