@@ -5,7 +5,9 @@
 -- drops what fell out of the kept window (one version per bump, so exactly
 -- one version), both by key. Nothing is logged, nor bumped, for a channel
 -- that is itself being deleted: its row is gone when its members' triggers
--- run. (0007 has landed, so it is replaced here rather than edited.)
+-- run. The log's trigger is the only writer of audience_version, so the
+-- version moves by one per logged change and the exact prune never skips
+-- one. (0007 has landed, so it is replaced here rather than edited.)
 DROP TRIGGER chime_audience_member_added;
 DROP TRIGGER chime_audience_member_removed;
 DROP TRIGGER chime_audience_member_changed;

@@ -90,7 +90,7 @@ impl GroupCommit {
     }
 
     #[cfg(test)]
-    fn submitted(&self) -> u64 {
+    pub(super) fn submitted(&self) -> u64 {
         self.submitted.load(Ordering::Relaxed)
     }
 
@@ -215,10 +215,15 @@ impl<W: SetWork> Job for SetPending<W> {
         Box::pin(async move {
             let mut jobs = vec![self];
             for other in set.iter_mut() {
-                match other.as_any_mut().downcast_mut::<SetPending<W>>() {
-                    Some(other) => jobs.push(other),
-                    None => unreachable!("a set holds jobs of one kind"),
-                }
+                // Always one kind (`run_batch` groups by `set_kind`); were it
+                // not, the batch fails rather than the committing task.
+                let Some(other) = other.as_any_mut().downcast_mut::<SetPending<W>>() else {
+                    jobs[0].result = Some(Err(StoreError::Corrupt(
+                        "a set of writes held another kind".to_owned(),
+                    )));
+                    return false;
+                };
+                jobs.push(other);
             }
             let results = {
                 let inputs: Vec<&W::Input> = jobs.iter().map(|job| &job.input).collect();
@@ -254,6 +259,8 @@ impl<W: SetWork> Job for SetPending<W> {
 
     fn run_alone(&mut self) {
         self.alone = true;
+        // The set's error was not necessarily this job's own.
+        self.result = None;
     }
 
     fn as_any_mut(&mut self) -> &mut dyn Any {

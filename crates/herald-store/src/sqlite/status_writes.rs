@@ -54,6 +54,8 @@ impl SetWork for StatusWrites {
         conn: &'c mut SqliteConnection,
         writes: &'c [&'c StatusWrite],
     ) -> JobFuture<'c, Vec<StatusOutcome>> {
+        #[cfg(test)]
+        tests::SET_SIZES.lock().expect("sizes").push(writes.len());
         Box::pin(write_statuses(conn, writes))
     }
 }
@@ -153,7 +155,7 @@ fn decide(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
     use jiff::{SignedDuration, Timestamp};
@@ -162,6 +164,10 @@ mod tests {
     use crate::{
         NewNotification, NewUser, Priority, StatusOutcome, StatusWrite, Store, Tags, UserStatus,
     };
+
+    /// The size of every set of status writes run; only the test below
+    /// writes statuses among this crate's unit tests.
+    pub(super) static SET_SIZES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
     /// Writes queued together run as one set, and each sees the ones
     /// before it as if they had run one by one: a second write of the same
@@ -243,13 +249,17 @@ mod tests {
         };
         tokio::time::sleep(Duration::from_millis(100)).await;
         let mut pending = Vec::new();
+        let submitted_before = store.group_commit.submitted();
+        SET_SIZES.lock().expect("sizes").clear();
         for write in writes {
-            let store = store.clone();
-            pending.push(tokio::spawn(
-                async move { store.set_user_status(write).await },
-            ));
+            let job_store = store.clone();
+            pending.push(tokio::spawn(async move {
+                job_store.set_user_status(write).await
+            }));
             // Queued in this order.
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            while store.group_commit.submitted() - submitted_before < pending.len() as u64 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
         }
         drop(held);
         first.await.expect("task").expect("the first write");
@@ -270,7 +280,8 @@ mod tests {
             ]
         );
         let commits = store.group_commit.commits() - commits_before;
-        assert_eq!(commits, 2, "the six queued writes were not one set");
+        assert_eq!(commits, 2, "the six queued writes did not share a commit");
+        assert_eq!(*SET_SIZES.lock().expect("sizes"), [6], "not one set of six");
 
         let stored: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT n.id, s.status, s.modified_at FROM user_statuses s \
