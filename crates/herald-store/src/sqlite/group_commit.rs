@@ -383,10 +383,10 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use jiff::{SignedDuration, Timestamp};
+    use jiff::Timestamp;
 
     use super::super::SqliteStore;
-    use crate::{CreateOutcome, NewNotification, NewUser, Priority, Store, StoreError, Tags};
+    use crate::{CreateOutcome, Store, StoreError};
 
     /// Holding the writer's one connection keeps every submitted write
     /// waiting; released, they commit together. The one whose recipient
@@ -397,33 +397,9 @@ mod tests {
         let store = Arc::new(SqliteStore::open(dir.path()).await.expect("open"));
         let now = Timestamp::now();
         let instance = super::super::test_instance(&store, now).await;
-        let user = store
-            .create_user(NewUser {
-                instance_seq: instance.seq,
-                id: "u".into(),
-                arn: format!("{}/agent/u", instance.arn),
-                username: "u".into(),
-                settings: serde_json::json!({}),
-                tags: Tags::new(),
-                modified_at: now,
-                modified_region: "us-east-1".into(),
-            })
-            .await
-            .expect("user");
-        let note = |id: String, user_seq: i64| NewNotification {
-            instance_seq: instance.seq,
-            arn: format!("{}/notification/{id}", instance.arn),
-            id,
-            content: [("en_US".to_owned(), "hello".to_owned())].into(),
-            priority: Priority::Low,
-            recipients: vec![user.arn.clone()],
-            broadcast: false,
-            direct_user_seqs: vec![user_seq],
-            tags: Tags::new(),
-            created_at: now,
-            expires_at: now + SignedDuration::from_hours(1),
-            region: "us-east-1".into(),
-            client_token: None,
+        let user = super::super::test_user(&store, &instance, "u", now).await;
+        let note = |id: String, user_seq: i64| {
+            super::super::test_notification(&instance, &user, user_seq, &id, now)
         };
         let commits_before = store.group_commit.commits();
         let submitted_before = store.group_commit.submitted();

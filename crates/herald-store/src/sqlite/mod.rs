@@ -19,12 +19,16 @@ mod search;
 mod search_probe;
 mod status_writes;
 mod tags;
+#[cfg(test)]
+mod test_fixtures;
 mod user_view;
 mod users;
 
 pub use backup::{Written, backup, restore};
 pub use dir_lock::DirLock;
 pub use identity::HERALD_APPLICATION_ID;
+#[cfg(test)]
+use test_fixtures::{test_instance, test_notification, test_user};
 
 use std::path::Path;
 use std::time::Duration;
@@ -372,24 +376,4 @@ impl Store for SqliteStore {
         let lock = self.lock.lock().unwrap_or_else(|e| e.into_inner()).take();
         drop(lock);
     }
-}
-
-/// An instance of account 000000000000 with id `i`, for the store's own
-/// unit tests.
-#[cfg(test)]
-async fn test_instance(store: &SqliteStore, now: Timestamp) -> crate::InstanceRecord {
-    store
-        .create_instance(crate::NewInstance {
-            account_id: "000000000000".into(),
-            id: "i".into(),
-            arn: "arn:aws:connect:us-east-1:000000000000:instance/i".into(),
-            alias: None,
-            identity_management_type: "CONNECT_MANAGED".into(),
-            inbound_calls_enabled: true,
-            outbound_calls_enabled: true,
-            tags: crate::Tags::new(),
-            created_at: now,
-        })
-        .await
-        .expect("instance")
 }

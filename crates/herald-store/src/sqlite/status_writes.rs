@@ -161,9 +161,7 @@ mod tests {
     use jiff::{SignedDuration, Timestamp};
 
     use super::super::SqliteStore;
-    use crate::{
-        NewNotification, NewUser, Priority, StatusOutcome, StatusWrite, Store, Tags, UserStatus,
-    };
+    use crate::{StatusOutcome, StatusWrite, Store, UserStatus};
 
     /// The size of every set of status writes run; only the test below
     /// writes statuses among this crate's unit tests.
@@ -180,36 +178,12 @@ mod tests {
         let now = Timestamp::from_millisecond(Timestamp::now().as_millisecond()).expect("now");
         let at = |seconds: i64| now + SignedDuration::from_secs(seconds);
         let instance = super::super::test_instance(&store, now).await;
-        let user = store
-            .create_user(NewUser {
-                instance_seq: instance.seq,
-                id: "u".into(),
-                arn: format!("{}/agent/u", instance.arn),
-                username: "u".into(),
-                settings: serde_json::json!({}),
-                tags: Tags::new(),
-                modified_at: now,
-                modified_region: "us-east-1".into(),
-            })
-            .await
-            .expect("user");
+        let user = super::super::test_user(&store, &instance, "u", now).await;
         for id in ["n1", "n2"] {
             store
-                .create_notification(NewNotification {
-                    instance_seq: instance.seq,
-                    arn: format!("{}/notification/{id}", instance.arn),
-                    id: id.into(),
-                    content: [("en_US".to_owned(), "hello".to_owned())].into(),
-                    priority: Priority::Low,
-                    recipients: vec![user.arn.clone()],
-                    broadcast: false,
-                    direct_user_seqs: vec![user.seq],
-                    tags: Tags::new(),
-                    created_at: now,
-                    expires_at: at(3600),
-                    region: "us-east-1".into(),
-                    client_token: None,
-                })
+                .create_notification(super::super::test_notification(
+                    &instance, &user, user.seq, id, now,
+                ))
                 .await
                 .expect("notification");
         }
