@@ -8,14 +8,14 @@
 
 use std::collections::HashMap;
 
-use serde_json::json;
+use serde::Serialize;
 use sqlx::SqliteConnection;
 
 use super::SqliteStore;
 use super::group_commit::{JobFuture, SetWork};
 use crate::db_error::db_err;
-use crate::rows::{ms, timestamp};
-use crate::{StatusOutcome, StatusWrite, StoreResult};
+use crate::rows::{ms, timestamp, to_json};
+use crate::{StatusOutcome, StatusWrite, StoreError, StoreResult};
 
 impl SqliteStore {
     pub(super) async fn set_user_status_impl(
@@ -72,14 +72,17 @@ async fn write_statuses(
     conn: &mut SqliteConnection,
     writes: &[&StatusWrite],
 ) -> StoreResult<Vec<StatusOutcome>> {
-    let lookups: Vec<_> = writes
+    let lookups: Vec<Lookup> = writes
         .iter()
-        .map(|w| {
-            json!({"i": w.instance_seq, "n": w.notification_id, "t": ms(w.now), "u": w.user_id})
+        .map(|w| Lookup {
+            i: w.instance_seq,
+            n: &w.notification_id,
+            t: ms(w.now),
+            u: &w.user_id,
         })
         .collect();
     let found: Vec<LookupRow> = sqlx::query_as(LOOKUP)
-        .bind(serde_json::Value::Array(lookups).to_string())
+        .bind(to_json(&lookups)?)
         .fetch_all(&mut *conn)
         .await
         .map_err(db_err)?;
@@ -90,12 +93,12 @@ async fn write_statuses(
         }
     }
     let found: Vec<Found> = in_order.into_iter().collect::<Option<_>>().ok_or_else(|| {
-        crate::StoreError::Corrupt(format!("a status lookup of {} lost a row", writes.len()))
+        StoreError::Corrupt(format!("a status lookup of {} lost a row", writes.len()))
     })?;
     let (outcomes, rows) = decide(writes, found)?;
     if !rows.is_empty() {
         sqlx::query(WRITE)
-            .bind(serde_json::Value::Array(rows).to_string())
+            .bind(to_json(&rows)?)
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
@@ -103,13 +106,32 @@ async fn write_statuses(
     Ok(outcomes)
 }
 
+/// One element of `LOOKUP`'s array.
+#[derive(Serialize)]
+struct Lookup<'a> {
+    i: i64,
+    n: &'a str,
+    t: i64,
+    u: &'a str,
+}
+
+/// One element of `WRITE`'s array.
+#[derive(Serialize)]
+struct Row<'a> {
+    u: i64,
+    n: i64,
+    s: &'static str,
+    m: i64,
+    r: &'a str,
+}
+
 /// Each write's outcome, in order, and the rows to write, as if the writes
 /// had run one after another: a write sees the time an earlier write of
 /// the set gave the same status.
-fn decide(
-    writes: &[&StatusWrite],
+fn decide<'w>(
+    writes: &[&'w StatusWrite],
     found: Vec<Found>,
-) -> StoreResult<(Vec<StatusOutcome>, Vec<serde_json::Value>)> {
+) -> StoreResult<(Vec<StatusOutcome>, Vec<Row<'w>>)> {
     // Per user and notification: the time the set last wrote, and which
     // row holds it.
     let mut written: HashMap<(i64, i64), (i64, usize)> = HashMap::new();
@@ -134,13 +156,13 @@ fn decide(
             });
             continue;
         }
-        let row = json!({
-            "u": user_seq,
-            "n": seq,
-            "s": write.status.as_str(),
-            "m": ms(write.modified_at),
-            "r": write.modified_region,
-        });
+        let row = Row {
+            u: user_seq,
+            n: seq,
+            s: write.status.as_str(),
+            m: ms(write.modified_at),
+            r: &write.modified_region,
+        };
         let place = match earlier {
             Some((_, place)) => {
                 rows[place] = row;
