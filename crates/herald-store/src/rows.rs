@@ -58,10 +58,6 @@ pub(crate) const NOTIFICATION_COLUMNS: &str = "n.seq, n.instance_seq, n.id, n.ar
 pub(crate) const USER_NOTIFICATION_COLUMNS: &str = "n.seq, n.instance_seq, n.id, n.content, \
      n.urgency, n.created_at, n.expires_at, n.modified_at";
 
-/// The same columns unqualified, for `RETURNING`.
-pub(crate) const NOTIFICATION_FIELDS: &str = "seq, instance_seq, id, arn, content, urgency, \
-     recipients, broadcast, tags, created_at, expires_at, modified_at, modified_region";
-
 pub(crate) const INSTANCE_COLUMNS: &str = "seq, account_id, id, arn, alias, \
      identity_management_type, inbound_calls_enabled, outbound_calls_enabled, tags, created_at";
 

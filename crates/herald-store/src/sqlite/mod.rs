@@ -6,6 +6,7 @@
 
 mod backup;
 mod chime;
+mod creates;
 mod dir_lock;
 mod group_commit;
 mod housekeeping;

@@ -1,18 +1,13 @@
-//! Notifications: create (with the client-token claim), read, list,
-//! content update and delete.
-
-use std::collections::BTreeSet;
+//! Notifications: read, list, content update and delete (creates are in
+//! `creates.rs`).
 
 use jiff::Timestamp;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::{SqliteStore, json_page};
 use crate::db_error::db_err;
-use crate::rows::{self, NOTIFICATION_COLUMNS, NOTIFICATION_FIELDS, ms, to_json};
-use crate::{
-    Content, CreateOutcome, CreatedCursor, NewNotification, Notification, StoreError, StoreResult,
-    Tags, fold_case,
-};
+use crate::rows::{self, NOTIFICATION_COLUMNS, ms, to_json};
+use crate::{Content, CreatedCursor, Notification, StoreError, StoreResult, Tags, fold_case};
 
 /// Writer transactions take the write lock up front: the single writer
 /// connection never competes with itself, and another process sharing the
@@ -23,15 +18,6 @@ pub(super) const FIELD_CONTENT: &str = "content";
 pub(super) const FIELD_ID: &str = "id";
 
 impl SqliteStore {
-    pub(super) async fn create_notification_impl(
-        &self,
-        new: NewNotification,
-    ) -> StoreResult<CreateOutcome> {
-        self.group_commit
-            .submit(new, |conn, new| Box::pin(create_in(conn, new)))
-            .await
-    }
-
     pub(super) async fn get_notification_impl(
         &self,
         instance_seq: i64,
@@ -128,102 +114,6 @@ impl SqliteStore {
     }
 }
 
-/// A create's statements, inside the group commit's transaction. Both
-/// checks run on the only writer connection, inside the transaction, so no
-/// concurrent create can slip in between check and insert.
-async fn create_in(
-    conn: &mut SqliteConnection,
-    new: &NewNotification,
-) -> StoreResult<CreateOutcome> {
-    if let Some(claim) = &new.client_token {
-        let seen: Option<(String, String, String)> = sqlx::query_as(
-            "SELECT notification_id, notification_arn, request_digest FROM client_tokens \
-             WHERE account_id = ? AND token = ? AND claimed_at > ?",
-        )
-        .bind(&claim.account_id)
-        .bind(&claim.token)
-        .bind(ms(new.created_at) - crate::CLIENT_TOKEN_TTL_MS)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        if let Some((notification_id, notification_arn, request_digest)) = seen {
-            return Ok(CreateOutcome::TokenSeen {
-                notification_id,
-                notification_arn,
-                request_digest,
-            });
-        }
-    }
-    // The id check, the insert and the read-back in one statement
-    // (each statement is a round trip to the writer's thread): a taken
-    // id inserts nothing and returns no row.
-    let sql = format!(
-        "INSERT INTO notifications (instance_seq, id, arn, content, urgency, recipients, \
-         broadcast, tags, created_at, expires_at, modified_at, modified_region) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (instance_seq, id) DO NOTHING RETURNING {NOTIFICATION_FIELDS}"
-    );
-    let inserted = sqlx::query(&sql)
-        .bind(new.instance_seq)
-        .bind(&new.id)
-        .bind(&new.arn)
-        .bind(to_json(&new.content)?)
-        .bind(new.priority.urgency())
-        .bind(to_json(&new.recipients)?)
-        .bind(new.broadcast)
-        .bind(to_json(&new.tags)?)
-        .bind(ms(new.created_at))
-        .bind(ms(new.expires_at))
-        .bind(ms(new.created_at))
-        .bind(&new.region)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    let Some(inserted) = inserted else {
-        return Ok(CreateOutcome::IdTaken);
-    };
-    let created = rows::notification(&inserted)?;
-    let seq = created.seq;
-
-    // Everything else a create writes, as one multi-statement command:
-    // sqlx's SQLite driver runs it in one message to the writer's thread
-    // (and stops at the first failing statement), where a statement each
-    // was a round trip each.
-    let mut rest = QueryBuilder::<Sqlite>::new("");
-    // A broadcast already reaches every user through the instance;
-    // direct rows as well would list it twice.
-    if !new.broadcast {
-        let users: BTreeSet<i64> = new.direct_user_seqs.iter().copied().collect();
-        push_recipients(&mut rest, seq, new, &users);
-    }
-    push_tags(&mut rest, seq, new.instance_seq, &new.tags);
-    let texts = std::iter::once((FIELD_ID, new.id.as_str())).chain(
-        new.content
-            .values()
-            .map(|text| (FIELD_CONTENT, text.as_str())),
-    );
-    push_search_texts(&mut rest, seq, new.instance_seq, texts);
-    if let Some(claim) = &new.client_token {
-        rest.push(
-            "INSERT OR REPLACE INTO client_tokens (account_id, instance_seq, token, request_digest, \
-             notification_id, notification_arn, claimed_at) VALUES (",
-        );
-        let mut values = rest.separated(", ");
-        values
-            .push_bind(&claim.account_id)
-            .push_bind(new.instance_seq)
-            .push_bind(&claim.token)
-            .push_bind(&claim.request_digest)
-            .push_bind(&new.id)
-            .push_bind(&new.arn)
-            .push_bind(ms(new.created_at));
-        rest.push(");");
-    }
-    execute_statements(conn, rest).await?;
-
-    Ok(CreateOutcome::Created(created))
-}
-
 /// `AND (created_at, seq) < (cursor)` for newest-first keyset pages over
 /// `notifications n`.
 pub(super) fn push_created_keyset(qb: &mut QueryBuilder<'_, Sqlite>, after: Option<CreatedCursor>) {
@@ -271,30 +161,6 @@ async fn execute_statements(
     }
     qb.build().execute(conn).await.map_err(db_err)?;
     Ok(())
-}
-
-/// Pushes the direct recipients' insert, one statement ending in `;`.
-fn push_recipients<'a>(
-    qb: &mut QueryBuilder<'a, Sqlite>,
-    seq: i64,
-    new: &NewNotification,
-    users: &BTreeSet<i64>,
-) {
-    if users.is_empty() {
-        return;
-    }
-    qb.push(
-        "INSERT INTO notification_recipients \
-         (user_seq, notification_seq, urgency, created_at, expires_at) ",
-    );
-    qb.push_values(users, |mut row, user_seq| {
-        row.push_bind(*user_seq)
-            .push_bind(seq)
-            .push_bind(new.priority.urgency())
-            .push_bind(ms(new.created_at))
-            .push_bind(ms(new.expires_at));
-    });
-    qb.push(";");
 }
 
 /// Pushes the tags' insert, one statement ending in `;`.

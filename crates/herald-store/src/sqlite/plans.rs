@@ -7,9 +7,9 @@ use jiff::Timestamp;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::search_probe::push_probe;
-use super::status_writes;
 use super::user_view::{UserKey, push_user_listing};
 use super::{SqliteStore, json_page};
+use super::{creates, status_writes};
 use crate::{Comparison, CreatedCursor, SearchExpr, SearchField, SearchQuery, UserListCursor};
 
 async fn plan(store: &SqliteStore, mut qb: QueryBuilder<'_, Sqlite>) -> Vec<String> {
@@ -143,18 +143,37 @@ async fn search_probe_walks_the_created_index_in_order() {
 
 #[tokio::test]
 async fn a_set_of_status_writes_looks_each_up_by_key() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(dir.path()).await.expect("open");
-    let explain = QueryBuilder::new(format!("EXPLAIN QUERY PLAN {}", status_writes::LOOKUP));
-    let lines = plan(&store, explain).await;
     // The set's array is the only thing walked; each write's user,
     // notification, recipient row and status is one lookup by key.
-    for expected in [
-        "SEARCH u USING COVERING INDEX users_by_instance_id (instance_seq=? AND id=?) LEFT-JOIN",
-        "SEARCH n USING INDEX notifications_by_instance_id (instance_seq=? AND id=?) LEFT-JOIN",
-        "SEARCH r USING PRIMARY KEY (user_seq=? AND notification_seq=?)",
-        "SEARCH s USING PRIMARY KEY (user_seq=? AND notification_seq=?)",
-    ] {
+    assert_each_looked_up_by_key(
+        status_writes::LOOKUP,
+        &[
+            "SEARCH u USING COVERING INDEX users_by_instance_id (instance_seq=? AND id=?) LEFT-JOIN",
+            "SEARCH n USING INDEX notifications_by_instance_id (instance_seq=? AND id=?) LEFT-JOIN",
+            "SEARCH r USING PRIMARY KEY (user_seq=? AND notification_seq=?)",
+            "SEARCH s USING PRIMARY KEY (user_seq=? AND notification_seq=?)",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_set_of_creates_looks_each_token_up_by_key() {
+    assert_each_looked_up_by_key(
+        creates::TOKEN_LOOKUP,
+        &["SEARCH t USING INDEX sqlite_autoindex_client_tokens_1 (account_id=? AND token=?)"],
+    )
+    .await;
+}
+
+/// `sql`, a set's statement over its JSON array `j`, walks nothing else:
+/// its plan has every `expected` line, and no scan or temporary tree.
+async fn assert_each_looked_up_by_key(sql: &str, expected: &[&str]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path()).await.expect("open");
+    let explain = QueryBuilder::new(format!("EXPLAIN QUERY PLAN {sql}"));
+    let lines = plan(&store, explain).await;
+    for expected in expected {
         assert!(
             lines.iter().any(|l| l == expected),
             "{expected}: {lines:#?}"
