@@ -22,6 +22,8 @@ mod status_writes;
 mod tags;
 #[cfg(test)]
 mod test_fixtures;
+#[cfg(test)]
+mod upgrade_tests;
 mod user_view;
 mod users;
 

@@ -1,0 +1,115 @@
+//! Migrations that rebuild a table, run on a store that holds rows.
+
+use jiff::Timestamp;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+
+use super::{SqliteStore, test_instance, test_notification, test_user};
+use crate::{CreateOutcome, StatusOutcome, StatusWrite, Store, UserStatus};
+
+/// 0009 rekeys the recipients in listing order: a store written with the
+/// table as 0001 made it keeps every recipient, lists them in order, and
+/// the status write's and delete's lookups by notification still find
+/// them.
+#[tokio::test]
+async fn recipients_keyed_in_listing_order_keep_every_row() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = Timestamp::from_millisecond(Timestamp::now().as_millisecond()).expect("now");
+    let store = SqliteStore::open(dir.path()).await.expect("open");
+    let instance = test_instance(&store, now).await;
+    let user = test_user(&store, &instance, "u", now).await;
+    let other = test_user(&store, &instance, "v", now).await;
+    for (index, id) in ["n0", "n1", "n2"].into_iter().enumerate() {
+        let mut new = test_notification(&instance, &user, user.seq, id, now);
+        new.direct_user_seqs.push(other.seq);
+        new.created_at = now + jiff::SignedDuration::from_secs(index as i64);
+        let outcome = store.create_notification(new).await.expect("create");
+        assert!(matches!(outcome, CreateOutcome::Created(_)), "{outcome:?}");
+    }
+    store.close().await;
+
+    // Back to the table as it was before 0009, rows and all.
+    let path = dir.path().join(super::DB_FILE);
+    let mut conn = SqliteConnectOptions::new()
+        .filename(&path)
+        .connect()
+        .await
+        .expect("connect");
+    sqlx::raw_sql(
+        "BEGIN; \
+         CREATE TABLE old_recipients (user_seq INTEGER NOT NULL REFERENCES users (seq) \
+         ON DELETE CASCADE, notification_seq INTEGER NOT NULL REFERENCES notifications (seq) \
+         ON DELETE CASCADE, urgency INTEGER NOT NULL, created_at INTEGER NOT NULL, \
+         expires_at INTEGER NOT NULL, PRIMARY KEY (user_seq, notification_seq)) \
+         STRICT, WITHOUT ROWID; \
+         INSERT INTO old_recipients SELECT * FROM notification_recipients; \
+         DROP TABLE notification_recipients; \
+         ALTER TABLE old_recipients RENAME TO notification_recipients; \
+         CREATE INDEX recipients_by_user_order ON notification_recipients \
+         (user_seq, urgency, created_at, notification_seq, expires_at); \
+         CREATE INDEX recipients_by_notification ON notification_recipients (notification_seq); \
+         DELETE FROM _sqlx_migrations WHERE version = 9; \
+         COMMIT;",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("the old table");
+    conn.close().await.expect("close");
+
+    let store = SqliteStore::open(dir.path()).await.expect("reopen");
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE tbl_name = 'notification_recipients' \
+         AND type = 'index' ORDER BY name",
+    )
+    .fetch_all(&store.readers)
+    .await
+    .expect("indexes");
+    assert_eq!(indexes, ["recipients_by_notification"]);
+    let table: String =
+        sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'notification_recipients'")
+            .fetch_one(&store.readers)
+            .await
+            .expect("table");
+    assert!(
+        table.contains("PRIMARY KEY (user_seq, urgency, created_at, notification_seq)"),
+        "{table}"
+    );
+    for reader in [&user, &other] {
+        let listed = store
+            .list_user_notifications(instance.seq, reader.seq, now, None, 10)
+            .await
+            .expect("list");
+        let ids: Vec<&str> = listed.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids, ["n2", "n1", "n0"], "{}", reader.id);
+    }
+    let write = StatusWrite {
+        instance_seq: instance.seq,
+        notification_id: "n1".into(),
+        user_id: "v".into(),
+        status: UserStatus::Read,
+        now,
+        not_older_than: None,
+        modified_at: now,
+        modified_region: "us-east-1".into(),
+    };
+    let written = store.set_user_status(write).await.expect("status");
+    assert_eq!(
+        written,
+        StatusOutcome::Written {
+            user_seq: other.seq
+        }
+    );
+    assert!(
+        store
+            .delete_notification(instance.seq, "n0")
+            .await
+            .expect("delete")
+    );
+    let left: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT user_seq, notification_seq FROM notification_recipients ORDER BY 2, 1",
+    )
+    .fetch_all(&store.readers)
+    .await
+    .expect("rows");
+    assert_eq!(left.len(), 4, "{left:?}");
+}
