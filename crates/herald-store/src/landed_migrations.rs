@@ -16,6 +16,7 @@ const RECORDED: &[(&str, i64, &str)] = &[
     ("sqlite", 7, "0941c1099bb559fc"),
     ("sqlite", 8, "47aa20b0576e5b79"),
     ("sqlite", 9, "06ef1ad2a6609afb"),
+    ("sqlite", 10, "2b85a170398ca754"),
     ("postgres", 1, "a20621c015f5ff2f"),
     ("postgres", 2, "9e74c1fcd01c9c28"),
     ("postgres", 3, "40349a32aca683be"),

@@ -9,7 +9,7 @@ use sqlx::{QueryBuilder, Sqlite};
 use super::search_probe::push_probe;
 use super::user_view::{UserKey, push_user_listing};
 use super::{SqliteStore, json_page};
-use super::{creates, status_writes};
+use super::{creates, search, status_writes};
 use crate::{Comparison, CreatedCursor, SearchExpr, SearchField, SearchQuery, UserListCursor};
 
 async fn plan(store: &SqliteStore, mut qb: QueryBuilder<'_, Sqlite>) -> Vec<String> {
@@ -139,6 +139,30 @@ async fn search_probe_walks_the_created_index_in_order() {
             "{lines:#?}"
         );
     }
+}
+
+/// An exact comparison is a range of the folded index (0010 dropped the
+/// exact one), tested row by row for the exact text.
+#[tokio::test]
+async fn an_exact_search_reads_the_folded_range() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path()).await.expect("open");
+    let query = SearchQuery {
+        criteria: Some(SearchExpr::Text {
+            field: SearchField::Content,
+            comparison: Comparison::Exact,
+            value: "Deploy failed".into(),
+        }),
+        tags: None,
+    };
+    let mut qb = QueryBuilder::new("EXPLAIN QUERY PLAN SELECT count(*)");
+    search::push_matches(&mut qb, 1, &query, Timestamp::UNIX_EPOCH);
+    let lines = plan(&store, qb).await;
+    assert!(
+        lines.iter().any(|l| l
+            == "SEARCH t USING INDEX search_texts_prefix (instance_seq=? AND field=? AND folded=?)"),
+        "{lines:#?}"
+    );
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ use sqlx::{QueryBuilder, Sqlite};
 use super::notifications::{FIELD_CONTENT, FIELD_ID, push_created_keyset};
 use super::{SqliteStore, json_page};
 use crate::db_error::db_err;
+use crate::fold_case;
 use crate::rows::{NOTIFICATION_COLUMNS, ms};
 use crate::search_text::prefix_successor;
 use crate::{
@@ -82,7 +83,7 @@ impl SqliteStore {
 /// SQLite): each match costs one rowid lookup, where `seq IN (set)` let the
 /// planner walk every notification of the instance instead. DISTINCT
 /// because a lone condition yields a notification once per matching text.
-fn push_matches<'a>(
+pub(super) fn push_matches<'a>(
     qb: &mut QueryBuilder<'a, Sqlite>,
     instance_seq: i64,
     query: &'a SearchQuery,
@@ -206,7 +207,12 @@ fn push_text<'a>(
         .push_bind(field);
     match comparison {
         Comparison::Exact => {
-            qb.push(" AND t.text = ").push_bind(value);
+            // A range on the folded index (a text equal to `value` has
+            // its folding), then the exact test on each row of it.
+            qb.push(" AND t.folded = ")
+                .push_bind(fold_case(value))
+                .push(" AND t.text = ")
+                .push_bind(value);
         }
         Comparison::StartsWith => {
             // A range on the (instance, field, folded) index. BINARY

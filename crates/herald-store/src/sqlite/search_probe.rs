@@ -16,6 +16,7 @@ use sqlx::{QueryBuilder, Sqlite};
 use super::notifications::{FIELD_CONTENT, FIELD_ID, push_created_keyset};
 use super::{SqliteStore, json_page};
 use crate::db_error::db_err;
+use crate::fold_case;
 use crate::rows::{NOTIFICATION_COLUMNS, ms};
 use crate::search_text::prefix_successor;
 use crate::{
@@ -167,7 +168,11 @@ fn push_predicate<'a>(qb: &mut QueryBuilder<'a, Sqlite>, expr: &'a SearchExpr) {
             // folded where the comparison is case-insensitive).
             match comparison {
                 Comparison::Exact => {
-                    qb.push(" AND t.text = ").push_bind(value.as_str());
+                    // The folded test keeps the lookup in the index.
+                    qb.push(" AND t.folded = ")
+                        .push_bind(fold_case(value))
+                        .push(" AND t.text = ")
+                        .push_bind(value.as_str());
                 }
                 Comparison::StartsWith => {
                     qb.push(" AND t.folded >= ").push_bind(value.as_str());
@@ -389,6 +394,40 @@ mod tests {
             "estimated {} of {exact}",
             first.total
         );
+
+        // Exact comparisons in the walk, case and all: the newest of the
+        // others is found by its text, the next newest not by its text in
+        // capitals.
+        let mut others: Vec<i64> = (0..stored)
+            .filter(|i| !matches(*i) && !expired(*i) && *i != 1)
+            .collect();
+        others.sort_by_key(|i| std::cmp::Reverse(created(*i)));
+        let exact_text = |value: String| SearchExpr::Text {
+            field: SearchField::Content,
+            comparison: Comparison::Exact,
+            value,
+        };
+        let either = SearchQuery {
+            criteria: Some(SearchExpr::Any(vec![
+                contains("failed").criteria.expect("criteria"),
+                exact_text(format!("all good on host {}", others[0])),
+                exact_text(format!("ALL GOOD ON HOST {}", others[1])),
+            ])),
+            tags: None,
+        };
+        let walked = store
+            .probe_search(instance.seq, &either, now, None, 20)
+            .await
+            .expect("probe")
+            .expect("the window fills the page");
+        let mut page: Vec<(Timestamp, i64, String)> = (0..stored)
+            .filter(|i| (matches(*i) && !expired(*i)) || *i == others[0])
+            .map(|i| (created(i), seqs[&format!("n{i}")], format!("n{i}")))
+            .collect();
+        page.sort_by_key(|e| std::cmp::Reverse((e.0, e.1)));
+        let page: Vec<&str> = page[..20].iter().map(|(_, _, id)| id.as_str()).collect();
+        assert!(page.contains(&format!("n{}", others[0]).as_str()));
+        assert_eq!(ids(&walked.notifications), page);
 
         // Too rare for the window to fill a page: the match set, exactly.
         let rare = store
