@@ -347,11 +347,12 @@ fn push_rows<T: Serialize>(
 mod tests {
     use std::cell::RefCell;
     use std::sync::Arc;
-    use std::time::Duration;
 
     use jiff::Timestamp;
 
-    use super::super::{SqliteStore, test_instance, test_notification, test_user};
+    use super::super::{
+        SqliteStore, queued_in_one_batch, test_instance, test_notification, test_user,
+    };
     use crate::{ClientTokenClaim, CreateOutcome, NewNotification, Store};
 
     thread_local! {
@@ -412,39 +413,12 @@ mod tests {
         ];
 
         let commits_before = store.group_commit.commits();
-        let held = store.writer.acquire().await.expect("writer connection");
-        // A write the committing task takes and then waits with for the
-        // held connection, so that the creates below queue up behind it.
-        let first = {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let nothing = |_: &mut sqlx::SqliteConnection,
-                               _: &()|
-                 -> super::super::group_commit::JobFuture<'_, ()> {
-                    Box::pin(async { Ok(()) })
-                };
-                store.group_commit.submit((), nothing).await
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let submitted_before = store.group_commit.submitted();
         RUN_SIZES.with_borrow_mut(Vec::clear);
-        let mut pending = Vec::new();
-        for new in queued {
-            let job_store = store.clone();
-            pending.push(tokio::spawn(async move {
-                job_store.create_notification(new).await
-            }));
-            while store.group_commit.submitted() - submitted_before < pending.len() as u64 {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-        }
-        drop(held);
-        first.await.expect("task").expect("the first write");
-        let mut outcomes = Vec::new();
-        for create in pending {
-            outcomes.push(create.await.expect("task").expect("create"));
-        }
+        let outcomes: Vec<CreateOutcome> =
+            queued_in_one_batch(&store, queued, |store, new| async move {
+                store.create_notification(new).await.expect("create")
+            })
+            .await;
         assert_eq!(store.group_commit.commits() - commits_before, 2);
         assert_eq!(RUN_SIZES.with_borrow(Clone::clone), [2, 6, 1]);
 

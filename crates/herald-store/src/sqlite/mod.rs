@@ -31,7 +31,7 @@ pub use backup::{Written, backup, restore};
 pub use dir_lock::DirLock;
 pub use identity::HERALD_APPLICATION_ID;
 #[cfg(test)]
-use test_fixtures::{test_instance, test_notification, test_user};
+use test_fixtures::{queued_in_one_batch, test_instance, test_notification, test_user};
 
 use std::path::Path;
 use std::time::Duration;

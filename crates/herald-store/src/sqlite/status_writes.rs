@@ -182,7 +182,6 @@ fn decide<'w>(
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
-    use std::time::Duration;
 
     use jiff::{SignedDuration, Timestamp};
 
@@ -237,40 +236,12 @@ mod tests {
         ];
 
         let commits_before = store.group_commit.commits();
-        let held = store.writer.acquire().await.expect("writer connection");
-        // A write the committing task takes and then waits with for the
-        // held connection, so that the writes below queue up behind it.
-        let first = {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let nothing = |_: &mut sqlx::SqliteConnection,
-                               _: &()|
-                 -> super::super::group_commit::JobFuture<'_, ()> {
-                    Box::pin(async { Ok(()) })
-                };
-                store.group_commit.submit((), nothing).await
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let mut pending = Vec::new();
-        let submitted_before = store.group_commit.submitted();
         SET_SIZES.lock().expect("sizes").clear();
-        for write in writes {
-            let job_store = store.clone();
-            pending.push(tokio::spawn(async move {
-                job_store.set_user_status(write).await
-            }));
-            // Queued in this order.
-            while store.group_commit.submitted() - submitted_before < pending.len() as u64 {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-        }
-        drop(held);
-        first.await.expect("task").expect("the first write");
-        let mut outcomes = Vec::new();
-        for write in pending {
-            outcomes.push(write.await.expect("task").expect("status write"));
-        }
+        let outcomes: Vec<StatusOutcome> =
+            super::super::queued_in_one_batch(&store, writes, |store, write| async move {
+                store.set_user_status(write).await.expect("status write")
+            })
+            .await;
         let written = StatusOutcome::Written { user_seq: user.seq };
         assert_eq!(
             outcomes,

@@ -70,3 +70,47 @@ pub(super) fn test_notification(
         client_token: None,
     }
 }
+
+/// Runs `write` on each of `inputs` as queued one after another behind a
+/// held writer connection, so that they all wait for, and share, one batch,
+/// in this order; their results, in order. (The committing task first takes
+/// a job of no set and waits with it for the connection, so the writes
+/// queue up behind it.)
+pub(super) async fn queued_in_one_batch<I, T, Fut>(
+    store: &std::sync::Arc<SqliteStore>,
+    inputs: impl IntoIterator<Item = I>,
+    write: impl Fn(std::sync::Arc<SqliteStore>, I) -> Fut,
+) -> Vec<T>
+where
+    Fut: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let held = store.writer.acquire().await.expect("writer connection");
+    let first = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let nothing = |_: &mut sqlx::SqliteConnection,
+                           _: &()|
+             -> super::group_commit::JobFuture<'_, ()> {
+                Box::pin(async { Ok(()) })
+            };
+            store.group_commit.submit((), nothing).await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let submitted_before = store.group_commit.submitted();
+    let mut pending = Vec::new();
+    for input in inputs {
+        pending.push(tokio::spawn(write(store.clone(), input)));
+        while store.group_commit.submitted() - submitted_before < pending.len() as u64 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+    drop(held);
+    first.await.expect("task").expect("the first write");
+    let mut results = Vec::new();
+    for write in pending {
+        results.push(write.await.expect("task"));
+    }
+    results
+}
