@@ -16,7 +16,8 @@ CREATE TABLE notification_recipients_keyed (
     PRIMARY KEY (user_seq, urgency, created_at, notification_seq)
 ) STRICT, WITHOUT ROWID;
 INSERT INTO notification_recipients_keyed (user_seq, notification_seq, urgency, created_at, expires_at)
-    SELECT user_seq, notification_seq, urgency, created_at, expires_at FROM notification_recipients;
+    SELECT user_seq, notification_seq, urgency, created_at, expires_at FROM notification_recipients
+    ORDER BY user_seq, urgency, created_at, notification_seq;
 -- Nothing refers to the recipients table, so it can go before its
 -- successor takes its name.
 DROP TABLE notification_recipients;

@@ -391,7 +391,8 @@ mod tests {
         let broadcast = NewNotification {
             broadcast: true,
             recipients: vec![instance.arn.clone()],
-            direct_user_seqs: Vec::new(),
+            // Reaches the user through the instance: no direct row.
+            direct_user_seqs: vec![user.seq],
             tags: [("k".to_owned(), "v\0w".to_owned())].into(),
             content: [
                 ("en_US".to_owned(), "Hello\0there".to_owned()),
@@ -402,7 +403,11 @@ mod tests {
         };
         let queued = [
             note("a", "t1"),
-            note("b", ""),
+            // Stored, and answered, in whole milliseconds.
+            NewNotification {
+                created_at: now + jiff::SignedDuration::from_nanos(1_234),
+                ..note("b", "")
+            },
             note("c", "t1"),
             note("b", ""),
             note("taken", ""),

@@ -68,6 +68,10 @@ pub(super) struct GroupCommit {
     commits: Arc<AtomicU64>,
     /// Jobs handed to the queue so far (for the tests, likewise).
     submitted: AtomicU64,
+    /// Jobs the committing task has taken from the queue so far: a test
+    /// that holds the writer knows by it when a job is being held.
+    #[cfg_attr(not(test), allow(dead_code))]
+    taken: Arc<AtomicU64>,
 }
 
 impl GroupCommit {
@@ -76,11 +80,13 @@ impl GroupCommit {
     pub(super) fn start(writer: SqlitePool) -> GroupCommit {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
         let commits = Arc::new(AtomicU64::new(0));
-        tokio::spawn(run(jobs, writer, commits.clone()));
+        let taken = Arc::new(AtomicU64::new(0));
+        tokio::spawn(run(jobs, writer, commits.clone(), taken.clone()));
         GroupCommit {
             queue,
             commits,
             submitted: AtomicU64::new(0),
+            taken,
         }
     }
 
@@ -92,6 +98,11 @@ impl GroupCommit {
     #[cfg(test)]
     pub(super) fn submitted(&self) -> u64 {
         self.submitted.load(Ordering::Relaxed)
+    }
+
+    #[cfg(test)]
+    pub(super) fn taken(&self) -> u64 {
+        self.taken.load(Ordering::Relaxed)
     }
 
     /// Runs `work(input)` in the next batch and answers once it committed.
@@ -277,9 +288,19 @@ fn reply<T>(
     let _ = reply.send(result);
 }
 
-async fn run(mut jobs: mpsc::Receiver<Box<dyn Job>>, writer: SqlitePool, commits: Arc<AtomicU64>) {
+async fn run(
+    mut jobs: mpsc::Receiver<Box<dyn Job>>,
+    writer: SqlitePool,
+    commits: Arc<AtomicU64>,
+    taken: Arc<AtomicU64>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    loop {
+        let received = jobs.recv_many(&mut batch, MAX_BATCH).await;
+        if received == 0 {
+            break;
+        }
+        taken.fetch_add(received as u64, Ordering::Relaxed);
         if commit(&writer, &mut batch).await {
             commits.fetch_add(1, Ordering::Relaxed);
         }
@@ -494,6 +515,7 @@ mod tests {
             .expect("taken key");
 
         let held = store.writer.acquire().await.expect("writer connection");
+        let taken_before = store.group_commit.taken();
         // A write the committing task takes and then waits with for the
         // held connection, so that the five below queue up behind it.
         let first = {
@@ -506,7 +528,7 @@ mod tests {
                 store.group_commit.submit((), nothing).await
             })
         };
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        super::super::test_fixtures::wait_until(|| store.group_commit.taken() > taken_before).await;
         let submitted_before = store.group_commit.submitted();
         let mut writes = Vec::new();
         // Two sets, a job of no set between them: a set never reaches

@@ -109,6 +109,8 @@ impl SqliteStore {
             .connect_with(options.clone().create_if_missing(true))
             .await
             .map_err(db_err)?;
+        // Before anything is written to the file.
+        ensure_json_keeps_nul(&writer).await?;
         if found != (identity::Found::Herald { marked: true }) {
             // New files, and those of Herald versions before the mark.
             sqlx::query(&format!("PRAGMA application_id = {HERALD_APPLICATION_ID}"))
@@ -378,5 +380,23 @@ impl Store for SqliteStore {
         self.writer.close().await;
         let lock = self.lock.lock().unwrap_or_else(|e| e.into_inner()).take();
         drop(lock);
+    }
+}
+
+/// The set writes pass ids and texts through JSON arrays (`->>`). SQLite
+/// before 3.45 ended a JSON string at an escaped NUL, which would cut such
+/// a value short without an error; the bundled SQLite (3.46) keeps it. A
+/// build linked against an older one is refused rather than trusted.
+async fn ensure_json_keeps_nul(writer: &SqlitePool) -> StoreResult<()> {
+    let bytes: i64 = sqlx::query_scalar("SELECT length(CAST('[\"a\\u0000b\"]' ->> 0 AS BLOB))")
+        .fetch_one(writer)
+        .await
+        .map_err(db_err)?;
+    if bytes == 3 {
+        Ok(())
+    } else {
+        Err(StoreError::Unavailable(
+            "this SQLite cuts JSON strings at a NUL; Herald needs SQLite 3.45 or later".to_owned(),
+        ))
     }
 }

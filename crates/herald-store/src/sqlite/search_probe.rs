@@ -324,7 +324,7 @@ mod tests {
             let text = match i {
                 1 => "the needle is here".to_owned(),
                 i if matches(i) => format!("Deploy FAILED on host {i}"),
-                i => format!("all good on host {i}"),
+                i => format!("All good on host {i}"),
             };
             let expires_at = if expired(i) {
                 now - SignedDuration::from_mins(1)
@@ -410,7 +410,7 @@ mod tests {
         let either = SearchQuery {
             criteria: Some(SearchExpr::Any(vec![
                 contains("failed").criteria.expect("criteria"),
-                exact_text(format!("all good on host {}", others[0])),
+                exact_text(format!("All good on host {}", others[0])),
                 exact_text(format!("ALL GOOD ON HOST {}", others[1])),
             ])),
             tags: None,

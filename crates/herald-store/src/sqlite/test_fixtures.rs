@@ -75,7 +75,7 @@ pub(super) fn test_notification(
 /// held writer connection, so that they all wait for, and share, one batch,
 /// in this order; their results, in order. (The committing task first takes
 /// a job of no set and waits with it for the connection, so the writes
-/// queue up behind it.)
+/// queue up behind it, however busy the machine.)
 pub(super) async fn queued_in_one_batch<I, T, Fut>(
     store: &std::sync::Arc<SqliteStore>,
     inputs: impl IntoIterator<Item = I>,
@@ -86,6 +86,7 @@ where
     T: Send + 'static,
 {
     let held = store.writer.acquire().await.expect("writer connection");
+    let taken_before = store.group_commit.taken();
     let first = {
         let store = store.clone();
         tokio::spawn(async move {
@@ -97,14 +98,13 @@ where
             store.group_commit.submit((), nothing).await
         })
     };
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    wait_until(|| store.group_commit.taken() > taken_before).await;
     let submitted_before = store.group_commit.submitted();
     let mut pending = Vec::new();
     for input in inputs {
         pending.push(tokio::spawn(write(store.clone(), input)));
-        while store.group_commit.submitted() - submitted_before < pending.len() as u64 {
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-        }
+        wait_until(|| store.group_commit.submitted() - submitted_before >= pending.len() as u64)
+            .await;
     }
     drop(held);
     first.await.expect("task").expect("the first write");
@@ -113,4 +113,15 @@ where
         results.push(write.await.expect("task"));
     }
     results
+}
+
+/// Waits (up to ten seconds, then fails the test) until `done`.
+pub(super) async fn wait_until(done: impl Fn() -> bool) {
+    for _ in 0..10_000 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    panic!("waited ten seconds in vain");
 }
