@@ -207,8 +207,8 @@ fn push_text<'a>(
         .push_bind(field);
     match comparison {
         Comparison::Exact => {
-            // A range on the folded index (a text equal to `value` has
-            // its folding), then the exact test on each row of it.
+            // One seek in the folded index, whose key ends with the
+            // text (a text equal to `value` has its folding).
             qb.push(" AND t.folded = ")
                 .push_bind(fold_case(value))
                 .push(" AND t.text = ")
