@@ -1,27 +1,27 @@
 //! Creates, run as one set per run of them in a group commit: a run of
 //! creates is one client-token lookup, one insert of every notification
-//! and one command for everything else they write, where one by one each
-//! create was two or three round trips to the writer's thread. Each
-//! statement takes its rows as one JSON array parameter, so its text (and
-//! prepared statement) is the same whatever the set's size, and no count of
-//! recipients can reach SQLite's limit on bound parameters.
+//! and one command for everything else they write (`dependent_rows`),
+//! where one by one each create was two or three round trips to the
+//! writer's thread. Each statement takes its rows as one JSON array
+//! parameter, so its text (and prepared statement) is the same whatever
+//! the set's size.
 //!
 //! Inputs that share an id or a client token depend on each other (the
 //! second is `IdTaken` or `TokenSeen` only if the first was created), so a
 //! set is cut into runs in which none does, and the runs go one after
 //! another: within a run every outcome follows from the stored rows alone.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::SqliteConnection;
 
 use super::SqliteStore;
+use super::dependent_rows::DependentRows;
 use super::group_commit::{JobFuture, SetWork};
-use super::notifications::{FIELD_CONTENT, FIELD_ID};
 use crate::db_error::db_err;
 use crate::rows::{ms, timestamp, to_json};
-use crate::{CreateOutcome, NewNotification, Notification, StoreError, StoreResult, fold_case};
+use crate::{CreateOutcome, NewNotification, Notification, StoreError, StoreResult};
 
 impl SqliteStore {
     pub(super) async fn create_notification_impl(
@@ -47,22 +47,6 @@ pub(super) const INSERT_NOTIFICATIONS: &str = "INSERT INTO notifications (instan
      j.value ->> 'u', j.value ->> 'r', j.value ->> 'b', j.value ->> 'g', j.value ->> 't', \
      j.value ->> 'x', j.value ->> 't', j.value ->> 'm' FROM json_each(?1) j WHERE true \
      ORDER BY j.key ON CONFLICT (instance_seq, id) DO NOTHING RETURNING seq, instance_seq, id";
-
-/// The rest of a run's rows, one statement per table, each up to its JSON
-/// array (`push_rows` binds it); a command holds those that have rows.
-const INSERT_RECIPIENTS: &str = "INSERT INTO notification_recipients \
-     (user_seq, notification_seq, urgency, created_at, expires_at) SELECT j.value ->> 0, \
-     j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4 FROM json_each(";
-const INSERT_TAGS: &str = "INSERT INTO notification_tags (notification_seq, instance_seq, key, \
-     value) SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3 \
-     FROM json_each(";
-const INSERT_TEXTS: &str = "INSERT INTO search_texts (notification_seq, instance_seq, field, \
-     text, folded) SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, \
-     j.value ->> 4 FROM json_each(";
-const CLAIM_TOKENS: &str = "INSERT OR REPLACE INTO client_tokens (account_id, instance_seq, \
-     token, request_digest, notification_id, notification_arn, claimed_at) SELECT \
-     j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, \
-     j.value ->> 6 FROM json_each(";
 
 struct Creates;
 
@@ -140,16 +124,6 @@ struct NotificationRow<'a> {
     m: &'a str,
 }
 
-/// The rows of `INSERT_RECIPIENTS`, `INSERT_TAGS`, `INSERT_TEXTS` and
-/// `CLAIM_TOKENS`, as arrays in their columns' order.
-#[derive(Default)]
-struct RestRows<'a> {
-    recipients: Vec<(i64, i64, i64, i64, i64)>,
-    tags: Vec<(i64, i64, &'a str, &'a str)>,
-    texts: Vec<(i64, i64, &'static str, &'a str, String)>,
-    tokens: Vec<(&'a str, i64, &'a str, &'a str, &'a str, &'a str, i64)>,
-}
-
 /// Creates a run of inputs that share no id and no client token.
 async fn create_run(
     conn: &mut SqliteConnection,
@@ -173,12 +147,12 @@ async fn create_run(
             .iter()
             .map(|(seq, instance_seq, id)| ((*instance_seq, id.as_str()), *seq))
             .collect();
-        let mut rest = RestRows::default();
+        let mut rest = DependentRows::default();
         for i in unclaimed {
             let new = news[i];
             outcomes[i] = Some(match seqs.get(&(new.instance_seq, new.id.as_str())) {
                 Some(&seq) => {
-                    rest.add(new, seq);
+                    rest.add_created(new, seq);
                     CreateOutcome::Created(created(new, seq)?)
                 }
                 None => CreateOutcome::IdTaken,
@@ -268,79 +242,6 @@ fn created(new: &NewNotification, seq: i64) -> StoreResult<Notification> {
         modified_at: created_at,
         modified_region: new.region.clone(),
     })
-}
-
-impl<'a> RestRows<'a> {
-    /// The rows `new`, stored as `seq`, adds besides its own.
-    fn add(&mut self, new: &'a NewNotification, seq: i64) {
-        let instance = new.instance_seq;
-        // A broadcast already reaches every user through the instance;
-        // direct rows as well would list it twice.
-        if !new.broadcast {
-            let users: BTreeSet<i64> = new.direct_user_seqs.iter().copied().collect();
-            let (urgency, created, expires) = (
-                new.priority.urgency(),
-                ms(new.created_at),
-                ms(new.expires_at),
-            );
-            self.recipients.extend(
-                users
-                    .into_iter()
-                    .map(|user| (user, seq, urgency, created, expires)),
-            );
-        }
-        self.tags.extend(
-            new.tags
-                .iter()
-                .map(|(key, value)| (seq, instance, key.as_str(), value.as_str())),
-        );
-        let texts = std::iter::once((FIELD_ID, new.id.as_str())).chain(
-            new.content
-                .values()
-                .map(|text| (FIELD_CONTENT, text.as_str())),
-        );
-        self.texts
-            .extend(texts.map(|(field, text)| (seq, instance, field, text, fold_case(text))));
-        if let Some(claim) = &new.client_token {
-            self.tokens.push((
-                &claim.account_id,
-                instance,
-                &claim.token,
-                &claim.request_digest,
-                &new.id,
-                &new.arn,
-                ms(new.created_at),
-            ));
-        }
-    }
-
-    /// One command, one message to the writer's thread (sqlx's SQLite
-    /// driver runs it statement by statement and stops at a failing one).
-    async fn insert(self, conn: &mut SqliteConnection) -> StoreResult<()> {
-        let mut command = QueryBuilder::<Sqlite>::new("");
-        push_rows(&mut command, INSERT_RECIPIENTS, &self.recipients)?;
-        push_rows(&mut command, INSERT_TAGS, &self.tags)?;
-        push_rows(&mut command, INSERT_TEXTS, &self.texts)?;
-        push_rows(&mut command, CLAIM_TOKENS, &self.tokens)?;
-        if command.sql().is_empty() {
-            return Ok(());
-        }
-        command.build().execute(conn).await.map_err(db_err)?;
-        Ok(())
-    }
-}
-
-/// Appends the statement `head` begins, `rows` as its array, unless there
-/// are none.
-fn push_rows<T: Serialize>(
-    command: &mut QueryBuilder<'_, Sqlite>,
-    head: &str,
-    rows: &[T],
-) -> StoreResult<()> {
-    if !rows.is_empty() {
-        command.push(head).push_bind(to_json(&rows)?).push(") j;");
-    }
-    Ok(())
 }
 
 #[cfg(test)]

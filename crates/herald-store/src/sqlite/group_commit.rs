@@ -514,25 +514,6 @@ mod tests {
             .await
             .expect("taken key");
 
-        let held = store.writer.acquire().await.expect("writer connection");
-        let taken_before = store.group_commit.taken();
-        // A write the committing task takes and then waits with for the
-        // held connection, so that the five below queue up behind it.
-        let first = {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let nothing =
-                    |_: &mut sqlx::SqliteConnection, _: &()| -> super::JobFuture<'_, ()> {
-                        Box::pin(async { Ok(()) })
-                    };
-                store.group_commit.submit((), nothing).await
-            })
-        };
-        super::super::test_fixtures::wait_until(|| store.group_commit.taken() > taken_before).await;
-        let submitted_before = store.group_commit.submitted();
-        let mut writes = Vec::new();
-        // Two sets, a job of no set between them: a set never reaches
-        // across another job.
         fn one<'c>(conn: &'c mut sqlx::SqliteConnection, key: &'c i64) -> super::JobFuture<'c, ()> {
             let key = *key;
             Box::pin(async move {
@@ -544,23 +525,18 @@ mod tests {
                 Ok(())
             })
         }
-        for key in [10_i64, 11, 3, 50, 12, 13] {
-            let job_store = store.clone();
-            writes.push(tokio::spawn(async move {
+        // Two sets, a job of no set between them: a set never reaches
+        // across another job; the set's order is the queue's.
+        let keys = [10_i64, 11, 3, 50, 12, 13];
+        let outcomes: Vec<bool> =
+            super::super::queued_in_one_batch(&store, keys, |store, key| async move {
                 match key {
-                    50 => job_store.group_commit.submit(key, one).await,
-                    _ => job_store.group_commit.submit_set::<Inserts>(key).await,
+                    50 => store.group_commit.submit(key, one).await,
+                    _ => store.group_commit.submit_set::<Inserts>(key).await,
                 }
-            }));
-            // In this order: the set's order is the queue's.
-            while store.group_commit.submitted() - submitted_before < writes.len() as u64 {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-        }
-        drop(held);
-        first.await.expect("task").expect("the first write");
-
-        let outcomes: Vec<bool> = futures_outcomes(writes).await;
+                .is_ok()
+            })
+            .await;
         assert_eq!(outcomes, [true, true, false, true, true, true]);
         let kept: Vec<i64> = sqlx::query_scalar("SELECT x FROM t ORDER BY x")
             .fetch_all(&store.writer)
@@ -572,15 +548,5 @@ mod tests {
         // the second set (12, 13) whole.
         let sizes = SET_SIZES.lock().expect("sizes").clone();
         assert_eq!(sizes, [3, 1, 1, 1, 1, 1, 2]);
-    }
-
-    async fn futures_outcomes(
-        writes: Vec<tokio::task::JoinHandle<crate::StoreResult<()>>>,
-    ) -> Vec<bool> {
-        let mut outcomes = Vec::new();
-        for write in writes {
-            outcomes.push(write.await.expect("task").is_ok());
-        }
-        outcomes
     }
 }

@@ -7,6 +7,7 @@
 mod backup;
 mod chime;
 mod creates;
+mod dependent_rows;
 mod dir_lock;
 mod group_commit;
 mod housekeeping;

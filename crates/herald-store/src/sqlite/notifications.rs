@@ -4,10 +4,11 @@
 use jiff::Timestamp;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
+use super::dependent_rows::DependentRows;
 use super::{SqliteStore, json_page};
 use crate::db_error::db_err;
 use crate::rows::{self, NOTIFICATION_COLUMNS, ms, to_json};
-use crate::{Content, CreatedCursor, Notification, StoreError, StoreResult, Tags, fold_case};
+use crate::{Content, CreatedCursor, Notification, StoreError, StoreResult};
 
 /// Writer transactions take the write lock up front: the single writer
 /// connection never competes with itself, and another process sharing the
@@ -85,13 +86,9 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        insert_search_texts(
-            &mut tx,
-            seq,
-            instance_seq,
-            content.values().map(|text| (FIELD_CONTENT, text.as_str())),
-        )
-        .await?;
+        let mut texts = DependentRows::default();
+        texts.add_content(seq, instance_seq, content);
+        texts.insert(&mut tx).await?;
         let updated = by_seq(&mut tx, seq).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Some(updated))
@@ -148,76 +145,4 @@ pub(super) async fn by_seq(conn: &mut SqliteConnection, seq: i64) -> StoreResult
         .map_err(db_err)?
         .ok_or_else(|| StoreError::Unavailable(format!("notification {seq} vanished")))?;
     rows::notification(&row)
-}
-
-/// Runs what the `push_*` functions pushed onto `qb` (nothing if none
-/// did).
-async fn execute_statements(
-    conn: &mut SqliteConnection,
-    mut qb: QueryBuilder<'_, Sqlite>,
-) -> StoreResult<()> {
-    if qb.sql().is_empty() {
-        return Ok(());
-    }
-    qb.build().execute(conn).await.map_err(db_err)?;
-    Ok(())
-}
-
-/// Pushes the tags' insert, one statement ending in `;`.
-fn push_tags<'a>(qb: &mut QueryBuilder<'a, Sqlite>, seq: i64, instance_seq: i64, tags: &'a Tags) {
-    if tags.is_empty() {
-        return;
-    }
-    qb.push("INSERT INTO notification_tags (notification_seq, instance_seq, key, value) ");
-    qb.push_values(tags, |mut row, (key, value)| {
-        row.push_bind(seq)
-            .push_bind(instance_seq)
-            .push_bind(key.as_str())
-            .push_bind(value.as_str());
-    });
-    qb.push(";");
-}
-
-pub(super) async fn insert_tags(
-    conn: &mut SqliteConnection,
-    seq: i64,
-    instance_seq: i64,
-    tags: &Tags,
-) -> StoreResult<()> {
-    let mut qb = QueryBuilder::new("");
-    push_tags(&mut qb, seq, instance_seq, tags);
-    execute_statements(conn, qb).await
-}
-
-/// Pushes the `(field, text)` rows' insert, one statement ending in `;`.
-fn push_search_texts<'t>(
-    qb: &mut QueryBuilder<'t, Sqlite>,
-    seq: i64,
-    instance_seq: i64,
-    texts: impl IntoIterator<Item = (&'static str, &'t str)>,
-) {
-    let texts: Vec<(&str, &str)> = texts.into_iter().collect();
-    if texts.is_empty() {
-        return;
-    }
-    qb.push("INSERT INTO search_texts (notification_seq, instance_seq, field, text, folded) ");
-    qb.push_values(texts, |mut row, (field, text)| {
-        row.push_bind(seq)
-            .push_bind(instance_seq)
-            .push_bind(field)
-            .push_bind(text)
-            .push_bind(fold_case(text));
-    });
-    qb.push(";");
-}
-
-async fn insert_search_texts<'t>(
-    conn: &mut SqliteConnection,
-    seq: i64,
-    instance_seq: i64,
-    texts: impl IntoIterator<Item = (&'static str, &'t str)>,
-) -> StoreResult<()> {
-    let mut qb = QueryBuilder::new("");
-    push_search_texts(&mut qb, seq, instance_seq, texts);
-    execute_statements(conn, qb).await
 }

@@ -57,7 +57,7 @@ impl SetWork for StatusWrites {
         writes: &'c [&'c StatusWrite],
     ) -> JobFuture<'c, Vec<StatusOutcome>> {
         #[cfg(test)]
-        tests::SET_SIZES.lock().expect("sizes").push(writes.len());
+        tests::SET_SIZES.with_borrow_mut(|sizes| sizes.push(writes.len()));
         Box::pin(write_statuses(conn, writes))
     }
 }
@@ -181,16 +181,20 @@ fn decide<'w>(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::cell::RefCell;
+    use std::sync::Arc;
 
     use jiff::{SignedDuration, Timestamp};
 
     use super::super::SqliteStore;
     use crate::{StatusOutcome, StatusWrite, Store, UserStatus};
 
-    /// The size of every set of status writes run; only the test below
-    /// writes statuses among this crate's unit tests.
-    pub(super) static SET_SIZES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+    thread_local! {
+        /// The size of every set of status writes run on this thread: a
+        /// `#[tokio::test]` runs its committing task on its own thread, so
+        /// other tests' status writes do not show here.
+        pub(super) static SET_SIZES: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    }
 
     /// Writes queued together run as one set, and each sees the ones
     /// before it as if they had run one by one: a second write of the same
@@ -236,7 +240,7 @@ mod tests {
         ];
 
         let commits_before = store.group_commit.commits();
-        SET_SIZES.lock().expect("sizes").clear();
+        SET_SIZES.with_borrow_mut(Vec::clear);
         let outcomes: Vec<StatusOutcome> =
             super::super::queued_in_one_batch(&store, writes, |store, write| async move {
                 store.set_user_status(write).await.expect("status write")
@@ -260,7 +264,7 @@ mod tests {
         let commits = store.group_commit.commits() - commits_before;
         assert_eq!(commits, 2, "the queued writes did not share a commit");
         assert_eq!(
-            *SET_SIZES.lock().expect("sizes"),
+            SET_SIZES.with_borrow(Clone::clone),
             [9],
             "not one set of nine"
         );

@@ -2,7 +2,8 @@
 //! `notification_tags` rows for search are rewritten together.
 
 use super::SqliteStore;
-use super::notifications::{BEGIN_WRITE, insert_tags};
+use super::dependent_rows::DependentRows;
+use super::notifications::BEGIN_WRITE;
 use crate::db_error::db_err;
 use crate::rows::to_json;
 use crate::{StoreError, StoreResult, TagUpdateOutcome, Tags};
@@ -55,7 +56,9 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        insert_tags(&mut tx, seq, instance_seq, &tags).await?;
+        let mut rows = DependentRows::default();
+        rows.add_tags(seq, instance_seq, &tags);
+        rows.insert(&mut tx).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(TagUpdateOutcome::Updated(tags))
     }
