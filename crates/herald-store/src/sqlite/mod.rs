@@ -5,6 +5,8 @@
 //! of readers serves queries concurrently from WAL snapshots.
 
 mod backup;
+#[cfg(test)]
+mod build_tests;
 mod chime;
 mod creates;
 mod dependent_rows;

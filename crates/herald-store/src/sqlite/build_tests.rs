@@ -1,0 +1,30 @@
+//! The SQLite this workspace links is built as `.cargo/config.toml` asks
+//! (`LIBSQLITE3_FLAGS`): without the process-wide page cache and memory
+//! counters, each behind one mutex that every connection takes on every
+//! page fetch and every allocation. Dropping that file would bring the
+//! locks back silently, only slower; this test says so.
+
+use super::SqliteStore;
+
+#[tokio::test]
+async fn the_bundled_sqlite_takes_no_process_wide_lock_per_page_or_allocation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path()).await.expect("open");
+    let options: Vec<String> =
+        sqlx::query_scalar("SELECT compile_options FROM pragma_compile_options")
+            .fetch_all(&store.readers)
+            .await
+            .expect("compile options");
+    assert!(
+        options.iter().any(|o| o == "THREADSAFE=1"),
+        "connections on several threads need the core mutexes: {options:?}"
+    );
+    assert!(
+        !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+        "SQLITE_ENABLE_MEMORY_MANAGEMENT shares one page cache lock between connections: {options:?}"
+    );
+    assert!(
+        options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+        "memory statistics take a process-wide lock on every allocation: {options:?}"
+    );
+}
