@@ -4,15 +4,17 @@
 //! page fetch and every allocation. Dropping that file would bring the
 //! locks back silently, only slower; this test says so.
 
-use super::SqliteStore;
+use sqlx::Connection;
 
 #[tokio::test]
 async fn the_bundled_sqlite_takes_no_process_wide_lock_per_page_or_allocation() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(dir.path()).await.expect("open");
+    // Any connection reports the linked library's options; no store needed.
+    let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+        .await
+        .expect("in-memory connection");
     let options: Vec<String> =
         sqlx::query_scalar("SELECT compile_options FROM pragma_compile_options")
-            .fetch_all(&store.readers)
+            .fetch_all(&mut conn)
             .await
             .expect("compile options");
     assert!(
