@@ -56,9 +56,9 @@ pub async fn describe(
         )
         .await
         .map_err(domain)?;
-    Ok(json(
-        &json!({ "Notification": NotificationShape::new(&notification, None) }),
-    ))
+    Ok(json(&DescribeNotificationResponse {
+        notification: NotificationShape::new(&notification, None),
+    }))
 }
 
 pub async fn list(service: &ConnectService, caller: &Caller, request: AwsRequest) -> HandlerResult {
@@ -116,4 +116,11 @@ pub async fn delete(
         .await
         .map_err(domain)?;
     Ok(empty())
+}
+
+/// The response body, serialised as it is written.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeNotificationResponse<'a> {
+    notification: NotificationShape<'a>,
 }

@@ -4,7 +4,7 @@ use herald_domain::Caller;
 use herald_domain::connect::{
     AttributeFilterInput, ConnectService, CriteriaInput, SearchInput, StringConditionInput, TagPair,
 };
-use serde_json::json;
+use serde::Serialize;
 
 use super::shapes::{
     AttributeFilter, NotificationShape, SearchCriteria, SearchNotificationsRequest,
@@ -85,14 +85,25 @@ pub async fn search(
         .search_notifications(caller, input)
         .await
         .map_err(domain)?;
-    let items: Vec<NotificationShape> = page
+    let notifications: Vec<NotificationShape> = page
         .items
         .iter()
         .map(|notification| NotificationShape::new(notification, Some(&instance_id)))
         .collect();
-    let mut body = json!({ "Notifications": items, "ApproximateTotalCount": total });
-    if let Some(token) = page.next_token {
-        body["NextToken"] = json!(token);
-    }
-    Ok(json(&body))
+    Ok(json(&SearchNotificationsResponse {
+        notifications,
+        approximate_total_count: total,
+        next_token: page.next_token,
+    }))
+}
+
+/// The response body, serialised as it is written (no `serde_json::Value`
+/// tree of the page built and dropped in between).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SearchNotificationsResponse<'a> {
+    notifications: Vec<NotificationShape<'a>>,
+    approximate_total_count: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
 }

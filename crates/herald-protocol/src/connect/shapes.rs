@@ -232,39 +232,40 @@ pub fn user_shape(user: &UserRecord) -> serde_json::Value {
 }
 
 /// `Notification` (Describe, List) and `NotificationSearchSummary` (Search,
-/// which adds `InstanceId`).
+/// which adds `InstanceId`), borrowed from the stored notification: a page
+/// is serialised straight from the store's records.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct NotificationShape {
-    pub id: String,
-    pub arn: String,
+pub struct NotificationShape<'a> {
+    pub id: &'a str,
+    pub arn: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub instance_id: Option<String>,
-    pub content: StringMap,
+    pub instance_id: Option<&'a str>,
+    pub content: &'a StringMap,
     pub priority: &'static str,
-    pub recipients: Vec<String>,
+    pub recipients: &'a [String],
     pub created_at: f64,
     pub expires_at: f64,
     pub last_modified_time: f64,
-    pub last_modified_region: String,
+    pub last_modified_region: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tags: Option<StringMap>,
+    pub tags: Option<&'a StringMap>,
 }
 
-impl NotificationShape {
-    pub fn new(notification: &Notification, instance_id: Option<&str>) -> Self {
+impl<'a> NotificationShape<'a> {
+    pub fn new(notification: &'a Notification, instance_id: Option<&'a str>) -> Self {
         NotificationShape {
-            id: notification.id.clone(),
-            arn: notification.arn.clone(),
-            instance_id: instance_id.map(str::to_owned),
-            content: notification.content.clone(),
+            id: &notification.id,
+            arn: &notification.arn,
+            instance_id,
+            content: &notification.content,
             priority: notification.priority.as_str(),
-            recipients: notification.recipients.clone(),
+            recipients: &notification.recipients,
             created_at: to_epoch_seconds(notification.created_at),
             expires_at: to_epoch_seconds(notification.expires_at),
             last_modified_time: to_epoch_seconds(notification.modified_at),
-            last_modified_region: notification.modified_region.clone(),
-            tags: tags_if_any(&notification.tags),
+            last_modified_region: &notification.modified_region,
+            tags: (!notification.tags.is_empty()).then_some(&notification.tags),
         }
     }
 }
