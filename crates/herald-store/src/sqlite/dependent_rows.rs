@@ -23,9 +23,12 @@ const INSERT_RECIPIENTS: &str = "INSERT INTO notification_recipients \
 const INSERT_TAGS: &str = "INSERT INTO notification_tags (notification_seq, instance_seq, key, \
      value) SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3 \
      FROM json_each(";
+/// A text carries its notification's creation and expiry (the walk's index
+/// orders and filters by them), read from the notification's row, which is
+/// written first.
 const INSERT_TEXTS: &str = "INSERT INTO search_texts (notification_seq, instance_seq, field, \
-     text, folded) SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, \
-     j.value ->> 4 FROM json_each(";
+     text, folded, created_at, expires_at) SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, \
+     j.value ->> 3, j.value ->> 4, n.created_at, n.expires_at FROM json_each(";
 const CLAIM_TOKENS: &str = "INSERT OR REPLACE INTO client_tokens (account_id, instance_seq, \
      token, request_digest, notification_id, notification_arn, claimed_at) SELECT \
      j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, \
@@ -104,10 +107,10 @@ impl<'a> DependentRows<'a> {
     /// nothing when there are no rows.
     pub(super) async fn insert(self, conn: &mut SqliteConnection) -> StoreResult<()> {
         let mut command = QueryBuilder::<Sqlite>::new("");
-        push_rows(&mut command, INSERT_RECIPIENTS, &self.recipients)?;
-        push_rows(&mut command, INSERT_TAGS, &self.tags)?;
-        push_rows(&mut command, INSERT_TEXTS, &self.texts)?;
-        push_rows(&mut command, CLAIM_TOKENS, &self.tokens)?;
+        push_rows(&mut command, INSERT_RECIPIENTS, &self.recipients, ROWS_END)?;
+        push_rows(&mut command, INSERT_TAGS, &self.tags, ROWS_END)?;
+        push_rows(&mut command, INSERT_TEXTS, &self.texts, TEXTS_END)?;
+        push_rows(&mut command, CLAIM_TOKENS, &self.tokens, ROWS_END)?;
         if command.sql().is_empty() {
             return Ok(());
         }
@@ -116,15 +119,22 @@ impl<'a> DependentRows<'a> {
     }
 }
 
-/// Appends the statement `head` begins, `rows` as its array, unless there
-/// are none.
+/// What follows a statement's array: nothing, or for the texts the join
+/// to their notifications (CROSS JOIN: the array drives, one rowid lookup
+/// per text).
+const ROWS_END: &str = ") j;";
+const TEXTS_END: &str = ") j CROSS JOIN notifications n ON n.seq = j.value ->> 0;";
+
+/// Appends the statement `head` begins, `rows` as its array, then `end`,
+/// unless there are no rows.
 fn push_rows<T: Serialize>(
     command: &mut QueryBuilder<'_, Sqlite>,
     head: &str,
     rows: &[T],
+    end: &str,
 ) -> StoreResult<()> {
     if !rows.is_empty() {
-        command.push(head).push_bind(to_json(&rows)?).push(") j;");
+        command.push(head).push_bind(to_json(&rows)?).push(end);
     }
     Ok(())
 }

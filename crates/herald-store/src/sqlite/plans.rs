@@ -145,6 +145,66 @@ async fn search_probe_walks_the_created_index_in_order() {
     }
 }
 
+/// One CONTAINS or STARTS_WITH test walks the field's texts in listing
+/// order, in one index that holds the folding and the expiry: no seek into
+/// each notification's texts, no sort of the window.
+#[tokio::test]
+async fn a_search_for_one_test_walks_the_texts_in_listing_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path()).await.expect("open");
+    let cursor = CreatedCursor {
+        created_ms: 1,
+        seq: 1,
+    };
+    for comparison in [Comparison::Contains, Comparison::StartsWith] {
+        for tags in [None, Some(vec![vec![("team".into(), "a".into())]])] {
+            let query = SearchQuery {
+                criteria: Some(SearchExpr::Text {
+                    field: SearchField::Content,
+                    comparison,
+                    value: "failed".into(),
+                }),
+                tags,
+            };
+            for after in [None, Some(cursor)] {
+                let mut qb = QueryBuilder::new("EXPLAIN QUERY PLAN ");
+                push_probe(&mut qb, 1, &query, Timestamp::UNIX_EPOCH, after, 51);
+                let lines = plan(&store, qb).await;
+                assert!(
+                    lines.iter().any(|l| l.starts_with(
+                        "SEARCH t USING COVERING INDEX search_texts_in_listing_order"
+                    )),
+                    "{lines:#?}"
+                );
+                assert!(
+                    !lines
+                        .iter()
+                        .any(|l| l.contains("search_texts_by_notification")),
+                    "{lines:#?}"
+                );
+                // The only sort is of the page's own rows, to find its
+                // oldest; DISTINCT keeps a set of the page's matches.
+                let sorts = lines
+                    .iter()
+                    .filter(|l| l.contains("TEMP B-TREE FOR ORDER BY"))
+                    .count();
+                assert!(sorts <= 1, "{lines:#?}");
+                assert!(
+                    lines
+                        .iter()
+                        .any(|l| l == "SEARCH n USING INTEGER PRIMARY KEY (rowid=?)"),
+                    "{lines:#?}"
+                );
+                assert!(
+                    !lines.iter().any(|l| l.starts_with("SCAN")
+                        && !matches!(l.as_str(), "SCAN m" | "SCAN page" | "SCAN CONSTANT ROW")),
+                    "{lines:#?}"
+                );
+            }
+        }
+    }
+}
+
 /// An exact comparison is one seek in the folded index, whose key ends
 /// with the text (0010 dropped the exact index).
 #[tokio::test]

@@ -69,13 +69,14 @@ impl SqliteStore {
 /// size.
 ///
 /// The walk `m` is the instance's newest [`PROBE_WINDOW`] rows from the
-/// cursor, read from the created index alone (it carries `expires_at`);
-/// each is tested by [`push_predicate`] against its own texts (a covering
-/// index too) before its notification row is read, and the page stops at
-/// `limit` matches. No ORDER BY outside the walk: the join keeps the
-/// walk's order (SQLite's nested loop over a co-routine), and one would
-/// cost a sort of the whole window. The page is put in order after
-/// decoding, as every page is.
+/// cursor, read from an index alone that carries `expires_at`: the texts'
+/// listing-order index when the query is one folded test of one field
+/// ([`push_text_walk`]), else the created index, each notification tested
+/// by [`push_predicate`] against its own texts. A notification's row is
+/// read only when it matches, and the page stops at `limit` matches. No
+/// ORDER BY outside the walk: the join keeps the walk's order (SQLite's
+/// nested loop over a co-routine), and one would cost a sort of the whole
+/// window. The page is put in order after decoding, as every page is.
 pub(super) fn push_probe<'a>(
     qb: &mut QueryBuilder<'a, Sqlite>,
     instance_seq: i64,
@@ -85,30 +86,12 @@ pub(super) fn push_probe<'a>(
     limit: u32,
 ) {
     qb.push(format!(
-        "WITH page AS MATERIALIZED (SELECT {NOTIFICATION_COLUMNS} FROM (SELECT n.seq AS seq, \
-         n.expires_at AS expires_at FROM notifications n WHERE n.instance_seq = "
-    ))
-    .push_bind(instance_seq);
-    push_created_keyset(qb, after);
-    // A small instance is not walked at all (its match set is built,
-    // and counted exactly): a constant subquery, evaluated once.
-    qb.push(" AND (SELECT notification_count FROM instances WHERE seq = ")
-        .push_bind(instance_seq)
-        .push(") > ")
-        .push_bind(PROBE_WINDOW);
-    qb.push(" ORDER BY n.created_at DESC, n.seq DESC LIMIT ")
-        .push_bind(PROBE_WINDOW)
-        .push(") m CROSS JOIN notifications n ON n.seq = m.seq WHERE m.expires_at > ")
-        .push_bind(ms(now));
-    if let Some(expr) = &query.criteria {
-        qb.push(" AND ");
-        push_predicate(qb, expr);
+        "WITH page AS MATERIALIZED (SELECT {NOTIFICATION_COLUMNS} FROM ("
+    ));
+    match folded_test(query) {
+        Some(test) => push_text_walk(qb, instance_seq, query, test, now, after, limit),
+        None => push_created_walk(qb, instance_seq, query, now, after, limit),
     }
-    if let Some(filter) = &query.tags {
-        qb.push(" AND ");
-        push_tag_predicate(qb, filter);
-    }
-    qb.push(" LIMIT ").push_bind(i64::from(limit));
     qb.push(format!(
         ") SELECT (SELECT json_group_array({}) FROM page), \
          ifnull((SELECT count(*) FROM notifications n WHERE n.instance_seq = ",
@@ -123,6 +106,164 @@ pub(super) fn push_probe<'a>(
     qb.push("), 0), ifnull((SELECT notification_count FROM instances WHERE seq = ")
         .push_bind(instance_seq)
         .push("), 0)");
+}
+
+/// The comparisons that read a text's folding alone (an exact one reads
+/// the text as well), so that a text index can answer them without the
+/// text's row.
+#[derive(Clone, Copy)]
+enum FoldedComparison {
+    Contains,
+    StartsWith,
+}
+
+impl FoldedComparison {
+    fn of(comparison: Comparison) -> Option<FoldedComparison> {
+        match comparison {
+            Comparison::Contains => Some(FoldedComparison::Contains),
+            Comparison::StartsWith => Some(FoldedComparison::StartsWith),
+            Comparison::Exact => None,
+        }
+    }
+}
+
+/// One folded test of one field.
+struct FoldedTest<'a> {
+    field: &'static str,
+    comparison: FoldedComparison,
+    value: &'a str,
+}
+
+/// The query's criteria when they are one folded test.
+fn folded_test(query: &SearchQuery) -> Option<FoldedTest<'_>> {
+    match &query.criteria {
+        Some(SearchExpr::Text {
+            field,
+            comparison,
+            value,
+        }) => Some(FoldedTest {
+            field: field_name(*field),
+            comparison: FoldedComparison::of(*comparison)?,
+            value,
+        }),
+        _ => None,
+    }
+}
+
+fn field_name(field: SearchField) -> &'static str {
+    match field {
+        SearchField::Id => FIELD_ID,
+        SearchField::Content => FIELD_CONTENT,
+    }
+}
+
+/// A small instance is not walked at all (its match set is built, and
+/// counted exactly): a constant subquery, evaluated once.
+fn push_large_instance_only(qb: &mut QueryBuilder<'_, Sqlite>, instance_seq: i64) {
+    qb.push(" AND (SELECT notification_count FROM instances WHERE seq = ")
+        .push_bind(instance_seq)
+        .push(") > ")
+        .push_bind(PROBE_WINDOW);
+}
+
+/// The walk over the created index; the page's rows joined as `n`.
+fn push_created_walk<'a>(
+    qb: &mut QueryBuilder<'a, Sqlite>,
+    instance_seq: i64,
+    query: &'a SearchQuery,
+    now: Timestamp,
+    after: Option<CreatedCursor>,
+    limit: u32,
+) {
+    qb.push(
+        "SELECT n.seq AS seq, n.expires_at AS expires_at FROM notifications n \
+         WHERE n.instance_seq = ",
+    )
+    .push_bind(instance_seq);
+    push_created_keyset(qb, after);
+    push_large_instance_only(qb, instance_seq);
+    qb.push(" ORDER BY n.created_at DESC, n.seq DESC LIMIT ")
+        .push_bind(PROBE_WINDOW)
+        .push(") m CROSS JOIN notifications n ON n.seq = m.seq WHERE m.expires_at > ")
+        .push_bind(ms(now));
+    if let Some(expr) = &query.criteria {
+        qb.push(" AND ");
+        push_predicate(qb, expr);
+    }
+    push_tags(qb, query);
+    qb.push(" LIMIT ").push_bind(i64::from(limit));
+}
+
+/// The walk over the texts of one field in listing order (migration
+/// 0011's index), the test on each text's folding in the index itself;
+/// DISTINCT because a notification may match in more than one locale
+/// (its texts are next to each other in the walk). The window counts
+/// texts, which bounds the work the same way.
+fn push_text_walk<'a>(
+    qb: &mut QueryBuilder<'a, Sqlite>,
+    instance_seq: i64,
+    query: &'a SearchQuery,
+    test: FoldedTest<'a>,
+    now: Timestamp,
+    after: Option<CreatedCursor>,
+    limit: u32,
+) {
+    qb.push(
+        "SELECT DISTINCT m.seq AS seq FROM (SELECT t.notification_seq AS seq, \
+         t.expires_at AS expires_at, t.folded AS folded FROM search_texts t \
+         WHERE t.instance_seq = ",
+    )
+    .push_bind(instance_seq)
+    .push(" AND t.field = ")
+    .push_bind(test.field);
+    if let Some(cursor) = after {
+        qb.push(" AND (t.created_at, t.notification_seq) < (")
+            .push_bind(cursor.created_ms)
+            .push(", ")
+            .push_bind(cursor.seq)
+            .push(")");
+    }
+    push_large_instance_only(qb, instance_seq);
+    qb.push(" ORDER BY t.created_at DESC, t.notification_seq DESC LIMIT ")
+        .push_bind(PROBE_WINDOW)
+        .push(") m WHERE m.expires_at > ")
+        .push_bind(ms(now))
+        .push(" AND ");
+    push_folded_comparison(qb, "m.folded", test.comparison, test.value);
+    push_tags(qb, query);
+    qb.push(" LIMIT ")
+        .push_bind(i64::from(limit))
+        .push(") m CROSS JOIN notifications n ON n.seq = m.seq");
+}
+
+fn push_tags<'a>(qb: &mut QueryBuilder<'a, Sqlite>, query: &'a SearchQuery) {
+    if let Some(filter) = &query.tags {
+        qb.push(" AND ");
+        push_tag_predicate(qb, filter);
+    }
+}
+
+/// A test of `column`, a folded text (values arrive folded where the
+/// comparison is case-insensitive).
+fn push_folded_comparison<'a>(
+    qb: &mut QueryBuilder<'a, Sqlite>,
+    column: &str,
+    comparison: FoldedComparison,
+    value: &'a str,
+) {
+    match comparison {
+        FoldedComparison::StartsWith => {
+            qb.push(format!("{column} >= ")).push_bind(value);
+            if let Some(upper) = prefix_successor(value) {
+                qb.push(format!(" AND {column} < ")).push_bind(upper);
+            }
+        }
+        FoldedComparison::Contains => {
+            qb.push(format!("instr({column}, "))
+                .push_bind(value)
+                .push(") > 0");
+        }
+    }
 }
 
 /// `members` joined by `operator`; an empty list adds no constraint, as
@@ -158,32 +299,18 @@ fn push_predicate<'a>(qb: &mut QueryBuilder<'a, Sqlite>, expr: &'a SearchExpr) {
             comparison,
             value,
         } => {
-            let field = match field {
-                SearchField::Id => FIELD_ID,
-                SearchField::Content => FIELD_CONTENT,
-            };
             qb.push("EXISTS (SELECT 1 FROM search_texts t WHERE t.notification_seq = m.seq AND t.field = ")
-                .push_bind(field);
-            // The same comparisons as the match-set form (values arrive
-            // folded where the comparison is case-insensitive).
-            match comparison {
-                Comparison::Exact => {
-                    // The folded test keeps the lookup in the index.
-                    qb.push(" AND t.folded = ")
+                .push_bind(field_name(*field))
+                .push(" AND ");
+            // The same comparisons as the match-set form.
+            match FoldedComparison::of(*comparison) {
+                Some(folded) => push_folded_comparison(qb, "t.folded", folded, value),
+                None => {
+                    // Exact: the folded test keeps the lookup in the index.
+                    qb.push("t.folded = ")
                         .push_bind(fold_case(value))
                         .push(" AND t.text = ")
                         .push_bind(value.as_str());
-                }
-                Comparison::StartsWith => {
-                    qb.push(" AND t.folded >= ").push_bind(value.as_str());
-                    if let Some(upper) = prefix_successor(value) {
-                        qb.push(" AND t.folded < ").push_bind(upper);
-                    }
-                }
-                Comparison::Contains => {
-                    qb.push(" AND instr(t.folded, ")
-                        .push_bind(value.as_str())
-                        .push(") > 0");
                 }
             }
             qb.push(")");
@@ -436,5 +563,108 @@ mod tests {
             .expect("search");
         assert_eq!(ids(&rare.notifications), ["n1"]);
         assert_eq!(rare.total, 1);
+    }
+
+    /// The walk over one field's texts: a notification that matches in
+    /// two locales is on the page once, prefix tests walk the same way,
+    /// and a content change is found where its notification lists (its
+    /// new texts carry its times).
+    #[tokio::test]
+    async fn a_walk_over_texts_lists_each_notification_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(SqliteStore::open(dir.path()).await.expect("open"));
+        let now = Timestamp::now();
+        let instance = super::super::test_instance(&store, now).await;
+        let stored = PROBE_WINDOW + 100;
+        let created = |i: i64| now - SignedDuration::from_hours(1) + SignedDuration::from_millis(i);
+        let matches = |i: i64| i % 4 == 0;
+        let mut writes = Vec::new();
+        for i in 0..stored {
+            let (en, de) = if matches(i) {
+                (
+                    format!("Deploy FAILED on host {i}"),
+                    format!("Bereitstellung failed auf {i}"),
+                )
+            } else {
+                (
+                    format!("All good on host {i}"),
+                    format!("Alles gut auf {i}"),
+                )
+            };
+            let new = NewNotification {
+                instance_seq: instance.seq,
+                id: format!("n{i}"),
+                arn: format!("{}/notification/n{i}", instance.arn),
+                content: [("en_US".to_owned(), en), ("de_DE".to_owned(), de)].into(),
+                priority: Priority::Low,
+                recipients: vec![instance.arn.clone()],
+                broadcast: true,
+                direct_user_seqs: Vec::new(),
+                tags: Tags::new(),
+                created_at: created(i),
+                expires_at: now + SignedDuration::from_hours(1),
+                region: "us-east-1".into(),
+                client_token: None,
+            };
+            let store = store.clone();
+            writes.push(tokio::spawn(
+                async move { store.create_notification(new).await },
+            ));
+        }
+        for write in writes {
+            write.await.expect("task").expect("create");
+        }
+        let newest_matches = |extra: Option<i64>| -> Vec<String> {
+            (0..stored)
+                .rev()
+                .filter(|i| matches(*i) || Some(*i) == extra)
+                .take(20)
+                .map(|i| format!("n{i}"))
+                .collect()
+        };
+        let prefix = SearchQuery {
+            criteria: Some(SearchExpr::Text {
+                field: SearchField::Content,
+                comparison: Comparison::StartsWith,
+                value: "bereitstellung".into(),
+            }),
+            tags: None,
+        };
+        for query in [contains("failed"), prefix.clone()] {
+            let walked = store
+                .probe_search(instance.seq, &query, now, None, 20)
+                .await
+                .expect("probe")
+                .expect("the window fills the page");
+            assert_eq!(ids(&walked.notifications), newest_matches(None));
+        }
+
+        // The newest notification that did not match now does.
+        let changed = (0..stored).rev().find(|i| !matches(*i)).expect("one");
+        let content = [("en_US".to_owned(), "Deploy failed after all".to_owned())].into();
+        store
+            .update_notification_content(
+                instance.seq,
+                &format!("n{changed}"),
+                &content,
+                now,
+                "us-east-1",
+            )
+            .await
+            .expect("update")
+            .expect("found");
+        let walked = store
+            .probe_search(instance.seq, &contains("failed"), now, None, 20)
+            .await
+            .expect("probe")
+            .expect("the window fills the page");
+        assert_eq!(ids(&walked.notifications), newest_matches(Some(changed)));
+        // Its German text is gone with the change.
+        let walked = store
+            .probe_search(instance.seq, &prefix, now, None, 20)
+            .await
+            .expect("probe")
+            .expect("the window fills the page");
+        assert_eq!(ids(&walked.notifications), newest_matches(None));
     }
 }

@@ -113,3 +113,83 @@ async fn recipients_keyed_in_listing_order_keep_every_row() {
     .expect("rows");
     assert_eq!(left.len(), 4, "{left:?}");
 }
+
+/// 0011 copies each notification's creation and expiry onto its texts: a
+/// store written before it keeps its texts, each with its notification's
+/// times, and a content change rewrites them with the same.
+#[tokio::test]
+async fn texts_take_their_notifications_times() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = Timestamp::from_millisecond(Timestamp::now().as_millisecond()).expect("now");
+    let store = SqliteStore::open(dir.path()).await.expect("open");
+    let instance = test_instance(&store, now).await;
+    let user = test_user(&store, &instance, "u", now).await;
+    for (index, id) in ["n0", "n1"].into_iter().enumerate() {
+        let mut new = test_notification(&instance, &user, user.seq, id, now);
+        new.created_at = now - jiff::SignedDuration::from_secs(10 + index as i64);
+        new.expires_at = now + jiff::SignedDuration::from_secs(100 + index as i64);
+        let outcome = store.create_notification(new).await.expect("create");
+        assert!(matches!(outcome, CreateOutcome::Created(_)), "{outcome:?}");
+    }
+    store.close().await;
+
+    // Back to the texts as they were before 0011.
+    let path = dir.path().join(super::DB_FILE);
+    let mut conn = SqliteConnectOptions::new()
+        .filename(&path)
+        .connect()
+        .await
+        .expect("connect");
+    sqlx::raw_sql(
+        "BEGIN; \
+         DROP INDEX search_texts_in_listing_order; \
+         ALTER TABLE search_texts DROP COLUMN created_at; \
+         ALTER TABLE search_texts DROP COLUMN expires_at; \
+         DELETE FROM _sqlx_migrations WHERE version = 11; \
+         COMMIT;",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("the old texts");
+    conn.close().await.expect("close");
+
+    let store = SqliteStore::open(dir.path()).await.expect("reopen");
+    let times = |store: &SqliteStore| {
+        let readers = store.readers.clone();
+        async move {
+            sqlx::query_as::<_, (String, String, i64, i64, i64, i64)>(
+                "SELECT n.id, t.field, t.created_at, n.created_at, t.expires_at, n.expires_at \
+                 FROM search_texts t JOIN notifications n ON n.seq = t.notification_seq \
+                 ORDER BY n.id, t.field",
+            )
+            .fetch_all(&readers)
+            .await
+            .expect("texts")
+        }
+    };
+    let texts = times(&store).await;
+    // An id and a content text each.
+    assert_eq!(texts.len(), 4, "{texts:?}");
+    for (id, field, text_created, created, text_expires, expires) in &texts {
+        assert_eq!(
+            (text_created, text_expires),
+            (created, expires),
+            "{id} {field}"
+        );
+    }
+    let content = [("de_DE".to_owned(), "hallo".to_owned())].into();
+    store
+        .update_notification_content(instance.seq, "n1", &content, now, "us-east-1")
+        .await
+        .expect("update")
+        .expect("found");
+    let texts = times(&store).await;
+    assert_eq!(texts.len(), 4, "{texts:?}");
+    for (id, field, text_created, created, text_expires, expires) in &texts {
+        assert_eq!(
+            (text_created, text_expires),
+            (created, expires),
+            "{id} {field}"
+        );
+    }
+}
