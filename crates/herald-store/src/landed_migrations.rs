@@ -18,6 +18,7 @@ const RECORDED: &[(&str, i64, &str)] = &[
     ("sqlite", 9, "30814af26676ecc7"),
     ("sqlite", 10, "63ca37c9ed840595"),
     ("sqlite", 11, "d9a927aac591155f"),
+    ("sqlite", 12, "988caded18f9b719"),
     ("postgres", 1, "a20621c015f5ff2f"),
     ("postgres", 2, "9e74c1fcd01c9c28"),
     ("postgres", 3, "40349a32aca683be"),

@@ -23,12 +23,16 @@ use crate::{StoreError, StoreResult};
 pub const AUDIENCE_CHANGES_KEPT: i64 = 1024;
 
 /// The columns of one audience row, in [`AudienceRow`]'s order, over the
-/// aliases `m` (membership), `u` (user) and `e` (endpoint), for the engines'
-/// JSON array constructors.
+/// aliases `m` (membership) and `e` (endpoint), with `user` naming the
+/// member's seq and id (SQLite keeps the id on the membership, PostgreSQL
+/// reads it from the user), for the engines' JSON array constructors.
 macro_rules! audience_row_columns {
-    () => {
-        "m.seq, m.push_allow, m.push_filter_rule, u.seq, u.user_id, \
-         e.seq, e.endpoint_id, e.device_token, e.voip_device_token"
+    ($user:literal) => {
+        concat!(
+            "m.seq, m.push_allow, m.push_filter_rule, ",
+            $user,
+            ", e.seq, e.endpoint_id, e.device_token, e.voip_device_token"
+        )
     };
 }
 pub(crate) use audience_row_columns;

@@ -193,3 +193,121 @@ async fn texts_take_their_notifications_times() {
         );
     }
 }
+
+/// 0012 copies each member's id onto the membership: a store written
+/// before it gives the same audience after it, and filling the copy logs
+/// no change to any audience.
+#[tokio::test]
+async fn memberships_take_their_users_ids() {
+    use crate::chime::{
+        ChannelMode, ChannelPrivacy, ChimeStore, Created, IdentitySnapshot, NewAppInstance,
+        NewAppInstanceUser, NewChannel, RequestClaim,
+    };
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = Timestamp::from_millisecond(1_893_456_000_000).expect("time");
+    let store = SqliteStore::open(dir.path()).await.expect("open");
+    let claim = |operation: &'static str, token: &str| RequestClaim {
+        account_id: "acct".to_owned(),
+        operation,
+        token: token.to_owned(),
+        request_digest: "d".to_owned(),
+        claimed_at: at,
+    };
+    let Created::New(app) = store
+        .create_app_instance(
+            NewAppInstance {
+                account_id: "acct".to_owned(),
+                id: "app".to_owned(),
+                name: "app".to_owned(),
+                metadata: String::new(),
+                tags: crate::Tags::new(),
+                created: at,
+            },
+            claim("CreateAppInstance", "a"),
+        )
+        .await
+        .expect("app instance")
+    else {
+        panic!("fresh claim replayed")
+    };
+    let mut user_seqs = Vec::new();
+    for id in ["creator", "ana", "bo"] {
+        let Created::New(user) = store
+            .create_app_instance_user(
+                NewAppInstanceUser {
+                    app_instance_seq: app.seq,
+                    user_id: id.to_owned(),
+                    name: id.to_owned(),
+                    metadata: String::new(),
+                    tags: crate::Tags::new(),
+                    created: at,
+                },
+                claim("CreateAppInstanceUser", id),
+            )
+            .await
+            .expect("user")
+        else {
+            panic!("fresh claim replayed")
+        };
+        user_seqs.push(user.seq);
+    }
+    let Created::New(channel) = store
+        .create_channel(
+            NewChannel {
+                app_instance_seq: app.seq,
+                channel_id: "c".to_owned(),
+                name: "c".to_owned(),
+                mode: ChannelMode::Unrestricted,
+                privacy: ChannelPrivacy::Public,
+                metadata: String::new(),
+                tags: crate::Tags::new(),
+                created_by: IdentitySnapshot {
+                    arn: "arn:creator".to_owned(),
+                    name: "creator".to_owned(),
+                },
+                created: at,
+                creator_seq: user_seqs[0],
+                member_seqs: user_seqs[1..].to_vec(),
+                moderator_seqs: Vec::new(),
+            },
+            claim("CreateChannel", "c"),
+        )
+        .await
+        .expect("channel")
+    else {
+        panic!("fresh claim replayed")
+    };
+    let before = store.push_audience(channel.seq).await.expect("audience");
+    let ids: Vec<&str> = before
+        .candidates
+        .iter()
+        .map(|c| c.user_id.as_str())
+        .collect();
+    assert_eq!(ids, ["creator", "ana", "bo"]);
+    store.close().await;
+
+    // Back to the memberships as they were before 0012.
+    let path = dir.path().join(super::DB_FILE);
+    let mut conn = SqliteConnectOptions::new()
+        .filename(&path)
+        .connect()
+        .await
+        .expect("connect");
+    sqlx::raw_sql(
+        "BEGIN; \
+         DROP INDEX chime_memberships_audience; \
+         DROP INDEX chime_endpoints_pushable; \
+         ALTER TABLE chime_memberships DROP COLUMN user_id; \
+         DELETE FROM _sqlx_migrations WHERE version = 12; \
+         COMMIT;",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("the old memberships");
+    conn.close().await.expect("close");
+
+    let store = SqliteStore::open(dir.path()).await.expect("reopen");
+    let after = store.push_audience(channel.seq).await.expect("audience");
+    assert_eq!(after, before);
+}

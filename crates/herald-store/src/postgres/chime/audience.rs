@@ -29,7 +29,7 @@ macro_rules! audience_rows {
     ($memberships:literal) => {
         concat!(
             "COALESCE(json_agg(json_build_array(",
-            audience_row_columns!(),
+            audience_row_columns!("u.seq, u.user_id"),
             "))::text, '[]') FROM ",
             $memberships,
             " CROSS JOIN LATERAL (SELECT seq, user_id FROM chime_users \

@@ -181,7 +181,7 @@ pub(super) async fn insert_memberships(
     for chunk in user_seqs.chunks(INSERT_CHUNK) {
         let mut qb = QueryBuilder::<Sqlite>::new(
             "INSERT INTO chime_memberships (channel_seq, user_seq, type, invited_by_arn, \
-             invited_by_name, created_ms, updated_ms) ",
+             invited_by_name, created_ms, updated_ms, user_id) ",
         );
         qb.push_values(chunk, |mut row, user_seq| {
             row.push_bind(channel_seq)
@@ -190,7 +190,12 @@ pub(super) async fn insert_memberships(
                 .push_bind(invited_by.arn.as_str())
                 .push_bind(invited_by.name.as_str())
                 .push_bind(ms(created))
-                .push_bind(ms(created));
+                .push_bind(ms(created))
+                // The member's id, which the push audience reads from the
+                // membership (migration 0012).
+                .push("(SELECT user_id FROM chime_users WHERE seq = ")
+                .push_bind_unseparated(*user_seq)
+                .push_unseparated(")");
         });
         qb.build().execute(&mut *conn).await.map_err(db_err)?;
     }

@@ -57,8 +57,16 @@ async fn hot_queries_search_indexes() {
     let (_dir, store) = fresh().await;
 
     let audience = assert_indexed(&store, "push_audience", PUSH_AUDIENCE_SQL).await;
-    assert!(uses(&audience, "chime_memberships_by"), "{audience:#?}");
-    assert!(uses(&audience, "chime_endpoints_by_user"), "{audience:#?}");
+    // Two covering indexes: no membership, user or endpoint row is read.
+    assert!(
+        uses(&audience, "COVERING INDEX chime_memberships_audience"),
+        "{audience:#?}"
+    );
+    assert!(
+        uses(&audience, "COVERING INDEX chime_endpoints_pushable"),
+        "{audience:#?}"
+    );
+    assert!(!uses(&audience, "chime_users"), "{audience:#?}");
     assert!(!uses(&audience, "TEMP B-TREE"), "{audience:#?}");
     // What changed: a primary-key range of the log, and the changed users'
     // memberships by key; the one temporary B-tree is DISTINCT's, over the
@@ -74,7 +82,7 @@ async fn hot_queries_search_indexes() {
     assert!(
         uses(
             &changes,
-            "chime_memberships_by_user (channel_seq=? AND user_seq=?)"
+            "COVERING INDEX chime_memberships_audience (channel_seq=? AND user_seq=?)"
         ),
         "{changes:#?}"
     );
