@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 
-use super::audience::{PUSH_AUDIENCE_CHANGES_SQL, PUSH_AUDIENCE_SQL};
+use super::audience::{AUDIENCE_BOUNDS_SQL, PUSH_AUDIENCE_CHANGES_SQL, PUSH_AUDIENCE_SQL};
 use super::channels::STANDING_SQL;
 use super::claims::FORGET_SQL;
 use super::deliveries::{due_deliveries_sql, list_deliveries_sql};
@@ -14,7 +14,8 @@ use super::moderation::list_sql;
 use crate::chime::rules::Role;
 use crate::chime::{
     ChannelMode, ChannelPrivacy, ChimeStore, Created, IdentitySnapshot, MembershipType,
-    MessageCursor, MessageQuery, NewAppInstance, NewAppInstanceUser, NewChannel, RequestClaim,
+    MessageCursor, MessageQuery, NewAppInstance, NewAppInstanceUser, NewChannel, PushCandidate,
+    RequestClaim,
 };
 use crate::sqlite::SqliteStore;
 use crate::{Store, Tags};
@@ -67,6 +68,24 @@ async fn hot_queries_search_indexes() {
         "{audience:#?}"
     );
     assert!(!uses(&audience, "chime_users"), "{audience:#?}");
+    // A half of a large audience is a range of the same index.
+    assert!(
+        uses(
+            &audience,
+            "chime_memberships_audience (channel_seq=? AND user_seq>? AND user_seq<?)"
+        ),
+        "{audience:#?}"
+    );
+    // Its bounds are a seek each.
+    let bounds = assert_indexed(&store, "audience_bounds", AUDIENCE_BOUNDS_SQL).await;
+    assert_eq!(
+        bounds
+            .iter()
+            .filter(|l| l.contains("USING COVERING INDEX") && l.contains("(channel_seq=?)"))
+            .count(),
+        2,
+        "{bounds:#?}"
+    );
     assert!(!uses(&audience, "TEMP B-TREE"), "{audience:#?}");
     // What changed: a primary-key range of the log, and the changed users'
     // memberships by key; the one temporary B-tree is DISTINCT's, over the
@@ -267,5 +286,13 @@ async fn push_audience_of_a_large_channel_is_one_read() {
     assert!(order == joined, "membership order");
     assert!(audience[0].endpoints.is_empty());
     assert!(audience[1..].iter().all(|c| c.endpoints.len() == 1));
+    // It was read as two halves (its members' seqs span ten thousand),
+    // which give what one statement gives.
+    let (_, whole) = store
+        .audience_part(channel.seq, i64::MIN, i64::MAX)
+        .await
+        .expect("whole");
+    let halves: Vec<&PushCandidate> = audience.iter().map(|c| c.as_ref()).collect();
+    assert!(halves == whole.iter().collect::<Vec<_>>(), "halves differ");
     store.close().await;
 }
