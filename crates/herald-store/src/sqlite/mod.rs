@@ -21,6 +21,8 @@ mod notifications;
 mod plans;
 mod search;
 mod search_probe;
+#[cfg(test)]
+mod search_probe_tests;
 mod status_writes;
 mod tags;
 #[cfg(test)]
