@@ -193,6 +193,11 @@ pub fn decide(
     rules: &RuleCache,
 ) -> Vec<NewDelivery> {
     let mut deliveries = Vec::new();
+    // The message's values, one allocation each for all its deliveries.
+    let channel_arn: Arc<str> = context.channel_arn.into();
+    let message_id: Arc<str> = context.message_id.into();
+    let title: Option<Arc<str>> = context.push.title.as_deref().map(Arc::from);
+    let body: Option<Arc<str>> = context.push.body.as_deref().map(Arc::from);
     // A message's attributes are fixed, so each distinct rule is decided
     // once per message: a large channel has many members and few rules.
     let mut decided: HashMap<&str, bool> = HashMap::new();
@@ -230,10 +235,10 @@ pub fn decide(
                 member_arn: member_arn.clone(),
                 endpoint_id: endpoint.endpoint_id.clone(),
                 device_token,
-                channel_arn: context.channel_arn.to_owned(),
-                message_id: context.message_id.to_owned(),
-                title: context.push.title.clone(),
-                body: context.push.body.clone(),
+                channel_arn: channel_arn.clone(),
+                message_id: message_id.clone(),
+                title: title.clone(),
+                body: body.clone(),
                 push_type: context.push.push_type,
                 state: context.state,
             });

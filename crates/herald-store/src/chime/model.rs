@@ -491,10 +491,12 @@ pub struct NewDelivery {
     pub member_arn: String,
     pub endpoint_id: String,
     pub device_token: String,
-    pub channel_arn: String,
-    pub message_id: String,
-    pub title: Option<String>,
-    pub body: Option<String>,
+    /// The message's own values, shared by all of its deliveries (a
+    /// large channel's message has thousands).
+    pub channel_arn: Arc<str>,
+    pub message_id: Arc<str>,
+    pub title: Option<Arc<str>>,
+    pub body: Option<Arc<str>>,
     pub push_type: PushType,
     pub state: DeliveryState,
 }
