@@ -17,7 +17,7 @@ const RECORDED: &[(&str, i64, &str)] = &[
     ("sqlite", 8, "47aa20b0576e5b79"),
     ("sqlite", 9, "30814af26676ecc7"),
     ("sqlite", 10, "63ca37c9ed840595"),
-    ("sqlite", 11, "d9a927aac591155f"),
+    ("sqlite", 11, "5b7a31bdc2473985"),
     ("sqlite", 12, "988caded18f9b719"),
     ("postgres", 1, "a20621c015f5ff2f"),
     ("postgres", 2, "9e74c1fcd01c9c28"),

@@ -6,6 +6,13 @@
 -- never change, so their copies here are written once, with the texts.
 ALTER TABLE search_texts ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE search_texts ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+-- The trigram index holds the folded text only, so only a change of it
+-- re-indexes a text: filling the copies below rewrites no index entry.
+DROP TRIGGER search_texts_au;
+CREATE TRIGGER search_texts_au AFTER UPDATE OF folded ON search_texts BEGIN
+    INSERT INTO search_texts_fts (search_texts_fts, rowid, folded) VALUES ('delete', old.rowid, old.folded);
+    INSERT INTO search_texts_fts (rowid, folded) VALUES (new.rowid, new.folded);
+END;
 UPDATE search_texts SET (created_at, expires_at) =
     (SELECT n.created_at, n.expires_at FROM notifications n WHERE n.seq = search_texts.notification_seq);
 CREATE INDEX search_texts_in_listing_order

@@ -145,14 +145,15 @@ fn replayed<T: Debug>(outcome: StoreResult<Created<T>>) -> String {
 }
 
 /// One fresh app instance in an account of its own, with helpers that fail
-/// the test on any store error.
-struct Fixture<'s> {
+/// the test on any store error. (Also the SQLite upgrade tests' Chime
+/// setup.)
+pub(crate) struct Fixture<'s> {
     store: &'s dyn ChimeStore,
     app: AppInstanceRecord,
 }
 
 impl<'s> Fixture<'s> {
-    async fn new(store: &'s dyn ChimeStore) -> Self {
+    pub(crate) async fn new(store: &'s dyn ChimeStore) -> Self {
         Self::in_account(store, &unique("acct")).await
     }
 
@@ -206,7 +207,7 @@ impl<'s> Fixture<'s> {
         }
     }
 
-    async fn user(&self, user_id: &str) -> AppInstanceUserRecord {
+    pub(crate) async fn user(&self, user_id: &str) -> AppInstanceUserRecord {
         created(
             self.store
                 .create_app_instance_user(
@@ -284,7 +285,11 @@ impl<'s> Fixture<'s> {
         )
     }
 
-    async fn channel(&self, channel_id: &str, creator: &AppInstanceUserRecord) -> ChannelRecord {
+    pub(crate) async fn channel(
+        &self,
+        channel_id: &str,
+        creator: &AppInstanceUserRecord,
+    ) -> ChannelRecord {
         self.create_channel(self.new_channel(channel_id, creator))
             .await
     }
@@ -294,7 +299,7 @@ impl<'s> Fixture<'s> {
     }
 
     /// Adds the users as members, checking that each was added.
-    async fn add(
+    pub(crate) async fn add(
         &self,
         channel: &ChannelRecord,
         users: &[&AppInstanceUserRecord],

@@ -18,6 +18,14 @@ pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 pub(super) const FIELD_CONTENT: &str = "content";
 pub(super) const FIELD_ID: &str = "id";
 
+/// The `field` value of a search field's texts.
+pub(super) fn field_name(field: crate::SearchField) -> &'static str {
+    match field {
+        crate::SearchField::Id => FIELD_ID,
+        crate::SearchField::Content => FIELD_CONTENT,
+    }
+}
+
 impl SqliteStore {
     pub(super) async fn get_notification_impl(
         &self,
@@ -114,8 +122,17 @@ impl SqliteStore {
 /// `AND (created_at, seq) < (cursor)` for newest-first keyset pages over
 /// `notifications n`.
 pub(super) fn push_created_keyset(qb: &mut QueryBuilder<'_, Sqlite>, after: Option<CreatedCursor>) {
+    push_keyset_on(qb, "n.created_at, n.seq", after);
+}
+
+/// The same cut on other columns holding (creation, notification seq).
+pub(super) fn push_keyset_on(
+    qb: &mut QueryBuilder<'_, Sqlite>,
+    columns: &str,
+    after: Option<CreatedCursor>,
+) {
     if let Some(cursor) = after {
-        qb.push(" AND (n.created_at, n.seq) < (")
+        qb.push(format!(" AND ({columns}) < ("))
             .push_bind(cursor.created_ms)
             .push(", ")
             .push_bind(cursor.seq)

@@ -11,12 +11,11 @@
 use jiff::Timestamp;
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::notifications::{FIELD_CONTENT, FIELD_ID, push_created_keyset};
+use super::notifications::{field_name, push_created_keyset};
+use super::search_probe::push_text_comparison;
 use super::{SqliteStore, json_page};
 use crate::db_error::db_err;
-use crate::fold_case;
 use crate::rows::{NOTIFICATION_COLUMNS, ms};
-use crate::search_text::prefix_successor;
 use crate::{
     Comparison, CreatedCursor, SearchExpr, SearchField, SearchPage, SearchQuery, StoreError,
     StoreResult, TagFilter,
@@ -178,10 +177,7 @@ fn push_text<'a>(
     comparison: Comparison,
     value: &'a str,
 ) {
-    let field = match field {
-        SearchField::Id => FIELD_ID,
-        SearchField::Content => FIELD_CONTENT,
-    };
+    let field = field_name(field);
     // FTS5 query strings cannot carry NUL; such values take the instr path.
     if comparison == Comparison::Contains
         && value.chars().count() >= TRIGRAM
@@ -204,31 +200,11 @@ fn push_text<'a>(
     qb.push("SELECT t.notification_seq AS s FROM search_texts t WHERE t.instance_seq = ")
         .push_bind(instance_seq)
         .push(" AND t.field = ")
-        .push_bind(field);
-    match comparison {
-        Comparison::Exact => {
-            // One seek in the folded index, whose key ends with the
-            // text (a text equal to `value` has its folding).
-            qb.push(" AND t.folded = ")
-                .push_bind(fold_case(value))
-                .push(" AND t.text = ")
-                .push_bind(value);
-        }
-        Comparison::StartsWith => {
-            // A range on the (instance, field, folded) index. BINARY
-            // collation compares UTF-8 bytes, i.e. code points, so the
-            // strings starting with `value` are exactly [value, successor).
-            qb.push(" AND t.folded >= ").push_bind(value);
-            if let Some(upper) = prefix_successor(value) {
-                qb.push(" AND t.folded < ").push_bind(upper);
-            }
-        }
-        Comparison::Contains => {
-            qb.push(" AND instr(t.folded, ")
-                .push_bind(value)
-                .push(") > 0");
-        }
-    }
+        .push_bind(field)
+        .push(" AND ");
+    // On the (instance, field, folded, text) index: an exact value is one
+    // seek, a prefix one range.
+    push_text_comparison(qb, comparison, value);
 }
 
 /// OR of ANDs of exact key/value pairs.

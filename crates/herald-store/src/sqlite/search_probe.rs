@@ -13,15 +13,14 @@
 use jiff::Timestamp;
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::notifications::{FIELD_CONTENT, FIELD_ID, push_created_keyset};
+use super::notifications::{field_name, push_created_keyset, push_keyset_on};
 use super::{SqliteStore, json_page};
 use crate::db_error::db_err;
 use crate::fold_case;
 use crate::rows::{NOTIFICATION_COLUMNS, ms};
 use crate::search_text::prefix_successor;
 use crate::{
-    Comparison, CreatedCursor, SearchExpr, SearchField, SearchPage, SearchQuery, StoreResult,
-    TagFilter,
+    Comparison, CreatedCursor, SearchExpr, SearchPage, SearchQuery, StoreResult, TagFilter,
 };
 
 /// At most this many of an instance's newest notifications are walked;
@@ -150,13 +149,6 @@ fn folded_test(query: &SearchQuery) -> Option<FoldedTest<'_>> {
     }
 }
 
-fn field_name(field: SearchField) -> &'static str {
-    match field {
-        SearchField::Id => FIELD_ID,
-        SearchField::Content => FIELD_CONTENT,
-    }
-}
-
 /// A small instance is not walked at all (its match set is built, and
 /// counted exactly): a constant subquery, evaluated once.
 fn push_large_instance_only(qb: &mut QueryBuilder<'_, Sqlite>, instance_seq: i64) {
@@ -216,13 +208,7 @@ fn push_text_walk<'a>(
     .push_bind(instance_seq)
     .push(" AND t.field = ")
     .push_bind(test.field);
-    if let Some(cursor) = after {
-        qb.push(" AND (t.created_at, t.notification_seq) < (")
-            .push_bind(cursor.created_ms)
-            .push(", ")
-            .push_bind(cursor.seq)
-            .push(")");
-    }
+    push_keyset_on(qb, "t.created_at, t.notification_seq", after);
     push_large_instance_only(qb, instance_seq);
     qb.push(" ORDER BY t.created_at DESC, t.notification_seq DESC LIMIT ")
         .push_bind(PROBE_WINDOW)
@@ -243,8 +229,28 @@ fn push_tags<'a>(qb: &mut QueryBuilder<'a, Sqlite>, query: &'a SearchQuery) {
     }
 }
 
-/// A test of `column`, a folded text (values arrive folded where the
-/// comparison is case-insensitive).
+/// `comparison` of the search text `t` with `value`, for the match set
+/// and the walk alike (values arrive folded where the comparison is
+/// case-insensitive).
+pub(super) fn push_text_comparison<'a>(
+    qb: &mut QueryBuilder<'a, Sqlite>,
+    comparison: Comparison,
+    value: &'a str,
+) {
+    match FoldedComparison::of(comparison) {
+        Some(folded) => push_folded_comparison(qb, "t.folded", folded, value),
+        None => {
+            // Exact: one seek in the folded index, whose key ends with
+            // the text (a text equal to `value` has its folding).
+            qb.push("t.folded = ")
+                .push_bind(fold_case(value))
+                .push(" AND t.text = ")
+                .push_bind(value);
+        }
+    }
+}
+
+/// A test of `column`, a folded text.
 fn push_folded_comparison<'a>(
     qb: &mut QueryBuilder<'a, Sqlite>,
     column: &str,
@@ -253,6 +259,9 @@ fn push_folded_comparison<'a>(
 ) {
     match comparison {
         FoldedComparison::StartsWith => {
+            // BINARY collation compares UTF-8 bytes, i.e. code points, so
+            // the strings starting with `value` are exactly
+            // [value, successor).
             qb.push(format!("{column} >= ")).push_bind(value);
             if let Some(upper) = prefix_successor(value) {
                 qb.push(format!(" AND {column} < ")).push_bind(upper);
@@ -302,17 +311,7 @@ fn push_predicate<'a>(qb: &mut QueryBuilder<'a, Sqlite>, expr: &'a SearchExpr) {
             qb.push("EXISTS (SELECT 1 FROM search_texts t WHERE t.notification_seq = m.seq AND t.field = ")
                 .push_bind(field_name(*field))
                 .push(" AND ");
-            // The same comparisons as the match-set form.
-            match FoldedComparison::of(*comparison) {
-                Some(folded) => push_folded_comparison(qb, "t.folded", folded, value),
-                None => {
-                    // Exact: the folded test keeps the lookup in the index.
-                    qb.push("t.folded = ")
-                        .push_bind(fold_case(value))
-                        .push(" AND t.text = ")
-                        .push_bind(value.as_str());
-                }
-            }
+            push_text_comparison(qb, *comparison, value);
             qb.push(")");
         }
     }

@@ -3,13 +3,14 @@
 
 use jiff::{SignedDuration, Timestamp};
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::SqliteStore;
 use super::search_probe::PROBE_WINDOW;
 use crate::{
-    Comparison, CreatedCursor, NewNotification, Notification, Priority, SearchExpr, SearchField,
-    SearchQuery, Store, Tags,
+    Comparison, Content, CreateOutcome, CreatedCursor, InstanceRecord, NewNotification,
+    Notification, Priority, SearchExpr, SearchField, SearchQuery, Store, Tags,
 };
 
 fn contains(value: &str) -> SearchQuery {
@@ -39,6 +40,54 @@ fn ids(page: &[Notification]) -> Vec<&str> {
     page.iter().map(|n| n.id.as_str()).collect()
 }
 
+/// An instance-wide notification of `instance`.
+fn broadcast(
+    instance: &InstanceRecord,
+    id: &str,
+    content: Content,
+    created_at: Timestamp,
+    expires_at: Timestamp,
+) -> NewNotification {
+    NewNotification {
+        instance_seq: instance.seq,
+        id: id.into(),
+        arn: format!("{}/notification/{id}", instance.arn),
+        content,
+        priority: Priority::Low,
+        recipients: vec![instance.arn.clone()],
+        broadcast: true,
+        direct_user_seqs: Vec::new(),
+        tags: Tags::new(),
+        created_at,
+        expires_at,
+        region: "us-east-1".into(),
+        client_token: None,
+    }
+}
+
+/// Creates them all at once, as concurrent requests do (they share
+/// batches, so seqs need not follow the order given); the seq of each
+/// one created, by id.
+async fn create_all(
+    store: &Arc<SqliteStore>,
+    news: impl IntoIterator<Item = NewNotification>,
+) -> HashMap<String, i64> {
+    let writes: Vec<_> = news
+        .into_iter()
+        .map(|new| {
+            let store = store.clone();
+            tokio::spawn(async move { store.create_notification(new).await })
+        })
+        .collect();
+    let mut seqs = HashMap::new();
+    for write in writes {
+        if let CreateOutcome::Created(n) = write.await.expect("task").expect("create") {
+            seqs.insert(n.id.clone(), n.seq);
+        }
+    }
+    seqs
+}
+
 /// The triggers keep the count through creates, deletes, the sweeper
 /// and a taken id (which inserts nothing): without them every instance
 /// would look small and never be walked.
@@ -48,20 +97,15 @@ async fn instance_size_follows_inserts_and_deletes() {
     let store = SqliteStore::open(dir.path()).await.expect("open");
     let now = Timestamp::now();
     let instance = super::test_instance(&store, now).await;
-    let note = |id: &str, expires_at: Timestamp| NewNotification {
-        instance_seq: instance.seq,
-        id: id.into(),
-        arn: format!("{}/notification/{id}", instance.arn),
-        content: [("en_US".to_owned(), "hello".to_owned())].into(),
-        priority: Priority::Low,
-        recipients: vec![instance.arn.clone()],
-        broadcast: true,
-        direct_user_seqs: Vec::new(),
-        tags: Tags::new(),
-        created_at: now - SignedDuration::from_hours(2),
-        expires_at,
-        region: "us-east-1".into(),
-        client_token: None,
+    let note = |id: &str, expires_at: Timestamp| {
+        let content = [("en_US".to_owned(), "hello".to_owned())].into();
+        broadcast(
+            &instance,
+            id,
+            content,
+            now - SignedDuration::from_hours(2),
+            expires_at,
+        )
     };
     let later = now + SignedDuration::from_hours(1);
     for id in ["a", "b", "c"] {
@@ -112,8 +156,7 @@ async fn a_large_instance_walked_gives_the_match_sets_pages() {
     };
     let matches = |i: i64| i % 5 == 0;
     let expired = |i: i64| i % 13 == 0;
-    let mut writes = Vec::new();
-    for i in 0..stored {
+    let news = (0..stored).map(|i| {
         let text = match i {
             1 => "the needle is here".to_owned(),
             i if matches(i) => format!("Deploy FAILED on host {i}"),
@@ -124,32 +167,10 @@ async fn a_large_instance_walked_gives_the_match_sets_pages() {
         } else {
             now + SignedDuration::from_hours(1)
         };
-        let new = NewNotification {
-            instance_seq: instance.seq,
-            id: format!("n{i}"),
-            arn: format!("{}/notification/n{i}", instance.arn),
-            content: [("en_US".to_owned(), text)].into(),
-            priority: Priority::Low,
-            recipients: vec![instance.arn.clone()],
-            broadcast: true,
-            direct_user_seqs: Vec::new(),
-            tags: Tags::new(),
-            created_at: created(i),
-            expires_at,
-            region: "us-east-1".into(),
-            client_token: None,
-        };
-        let store = store.clone();
-        writes.push(tokio::spawn(
-            async move { store.create_notification(new).await },
-        ));
-    }
-    let mut seqs = std::collections::HashMap::new();
-    for write in writes {
-        if let crate::CreateOutcome::Created(n) = write.await.expect("task").expect("create") {
-            seqs.insert(n.id.clone(), n.seq);
-        }
-    }
+        let content = [("en_US".to_owned(), text)].into();
+        broadcast(&instance, &format!("n{i}"), content, created(i), expires_at)
+    });
+    let seqs = create_all(&store, news).await;
     let mut expected: Vec<(Timestamp, i64, String)> = (0..stored)
         .filter(|i| matches(*i) && !expired(*i))
         .map(|i| (created(i), seqs[&format!("n{i}")], format!("n{i}")))
@@ -244,8 +265,7 @@ async fn a_walk_over_texts_lists_each_notification_once() {
     let stored = PROBE_WINDOW + 100;
     let created = |i: i64| now - SignedDuration::from_hours(1) + SignedDuration::from_millis(i);
     let matches = |i: i64| i % 4 == 0;
-    let mut writes = Vec::new();
-    for i in 0..stored {
+    let news = (0..stored).map(|i| {
         let (en, de) = if matches(i) {
             (
                 format!("Deploy FAILED on host {i}"),
@@ -257,29 +277,11 @@ async fn a_walk_over_texts_lists_each_notification_once() {
                 format!("Alles gut auf {i}"),
             )
         };
-        let new = NewNotification {
-            instance_seq: instance.seq,
-            id: format!("n{i}"),
-            arn: format!("{}/notification/n{i}", instance.arn),
-            content: [("en_US".to_owned(), en), ("de_DE".to_owned(), de)].into(),
-            priority: Priority::Low,
-            recipients: vec![instance.arn.clone()],
-            broadcast: true,
-            direct_user_seqs: Vec::new(),
-            tags: Tags::new(),
-            created_at: created(i),
-            expires_at: now + SignedDuration::from_hours(1),
-            region: "us-east-1".into(),
-            client_token: None,
-        };
-        let store = store.clone();
-        writes.push(tokio::spawn(
-            async move { store.create_notification(new).await },
-        ));
-    }
-    for write in writes {
-        write.await.expect("task").expect("create");
-    }
+        let content = [("en_US".to_owned(), en), ("de_DE".to_owned(), de)].into();
+        let expires_at = now + SignedDuration::from_hours(1);
+        broadcast(&instance, &format!("n{i}"), content, created(i), expires_at)
+    });
+    assert_eq!(create_all(&store, news).await.len() as i64, stored);
     let newest_matches = |extra: Option<i64>| -> Vec<String> {
         (0..stored)
             .rev()

@@ -7,6 +7,21 @@ use sqlx::{ConnectOptions, Connection};
 use super::{SqliteStore, test_instance, test_notification, test_user};
 use crate::{CreateOutcome, StatusOutcome, StatusWrite, Store, UserStatus};
 
+/// Runs `sql` on the closed store in `dir`: the schema as it was before a
+/// migration, whose record the SQL deletes, so that reopening runs it.
+async fn rewind(dir: &std::path::Path, sql: &str) {
+    let mut conn = SqliteConnectOptions::new()
+        .filename(dir.join(super::DB_FILE))
+        .connect()
+        .await
+        .expect("connect");
+    sqlx::raw_sql(sql)
+        .execute(&mut conn)
+        .await
+        .expect("the schema as it was");
+    conn.close().await.expect("close");
+}
+
 /// 0009 rekeys the recipients in listing order: a store written with the
 /// table as 0001 made it keeps every recipient, lists them in order, and
 /// the status write's and delete's lookups by notification still find
@@ -29,13 +44,8 @@ async fn recipients_keyed_in_listing_order_keep_every_row() {
     store.close().await;
 
     // Back to the table as it was before 0009, rows and all.
-    let path = dir.path().join(super::DB_FILE);
-    let mut conn = SqliteConnectOptions::new()
-        .filename(&path)
-        .connect()
-        .await
-        .expect("connect");
-    sqlx::raw_sql(
+    rewind(
+        dir.path(),
         "BEGIN; \
          CREATE TABLE old_recipients (user_seq INTEGER NOT NULL REFERENCES users (seq) \
          ON DELETE CASCADE, notification_seq INTEGER NOT NULL REFERENCES notifications (seq) \
@@ -51,10 +61,7 @@ async fn recipients_keyed_in_listing_order_keep_every_row() {
          DELETE FROM _sqlx_migrations WHERE version = 9; \
          COMMIT;",
     )
-    .execute(&mut conn)
-    .await
-    .expect("the old table");
-    conn.close().await.expect("close");
+    .await;
 
     let store = SqliteStore::open(dir.path()).await.expect("reopen");
     let indexes: Vec<String> = sqlx::query_scalar(
@@ -134,24 +141,21 @@ async fn texts_take_their_notifications_times() {
     store.close().await;
 
     // Back to the texts as they were before 0011.
-    let path = dir.path().join(super::DB_FILE);
-    let mut conn = SqliteConnectOptions::new()
-        .filename(&path)
-        .connect()
-        .await
-        .expect("connect");
-    sqlx::raw_sql(
+    rewind(
+        dir.path(),
         "BEGIN; \
          DROP INDEX search_texts_in_listing_order; \
          ALTER TABLE search_texts DROP COLUMN created_at; \
          ALTER TABLE search_texts DROP COLUMN expires_at; \
+         DROP TRIGGER search_texts_au; \
+         CREATE TRIGGER search_texts_au AFTER UPDATE ON search_texts BEGIN \
+         INSERT INTO search_texts_fts (search_texts_fts, rowid, folded) \
+         VALUES ('delete', old.rowid, old.folded); \
+         INSERT INTO search_texts_fts (rowid, folded) VALUES (new.rowid, new.folded); END; \
          DELETE FROM _sqlx_migrations WHERE version = 11; \
          COMMIT;",
     )
-    .execute(&mut conn)
-    .await
-    .expect("the old texts");
-    conn.close().await.expect("close");
+    .await;
 
     let store = SqliteStore::open(dir.path()).await.expect("reopen");
     let times = |store: &SqliteStore| {
@@ -192,6 +196,29 @@ async fn texts_take_their_notifications_times() {
             "{id} {field}"
         );
     }
+    // The trigram index still holds every text, and only them (its
+    // update trigger was replaced to fill the copies).
+    sqlx::query("INSERT INTO search_texts_fts (search_texts_fts) VALUES ('integrity-check')")
+        .execute(&store.writer)
+        .await
+        .expect("the trigram index matches its texts");
+    let found = store
+        .search_notifications(instance.seq, &contains("hallo"), now, None, 10)
+        .await
+        .expect("search");
+    let ids: Vec<&str> = found.notifications.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["n1"]);
+}
+
+fn contains(value: &str) -> crate::SearchQuery {
+    crate::SearchQuery {
+        criteria: Some(crate::SearchExpr::Text {
+            field: crate::SearchField::Content,
+            comparison: crate::Comparison::Contains,
+            value: value.into(),
+        }),
+        tags: None,
+    }
 }
 
 /// 0012 copies each member's id onto the membership: a store written
@@ -199,85 +226,18 @@ async fn texts_take_their_notifications_times() {
 /// no change to any audience.
 #[tokio::test]
 async fn memberships_take_their_users_ids() {
-    use crate::chime::{
-        ChannelMode, ChannelPrivacy, ChimeStore, Created, IdentitySnapshot, NewAppInstance,
-        NewAppInstanceUser, NewChannel, RequestClaim,
-    };
+    use crate::chime::{ChimeStore, MembershipType};
+    use crate::conformance::chime::Fixture;
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let at = Timestamp::from_millisecond(1_893_456_000_000).expect("time");
     let store = SqliteStore::open(dir.path()).await.expect("open");
-    let claim = |operation: &'static str, token: &str| RequestClaim {
-        account_id: "acct".to_owned(),
-        operation,
-        token: token.to_owned(),
-        request_digest: "d".to_owned(),
-        claimed_at: at,
-    };
-    let Created::New(app) = store
-        .create_app_instance(
-            NewAppInstance {
-                account_id: "acct".to_owned(),
-                id: "app".to_owned(),
-                name: "app".to_owned(),
-                metadata: String::new(),
-                tags: crate::Tags::new(),
-                created: at,
-            },
-            claim("CreateAppInstance", "a"),
-        )
-        .await
-        .expect("app instance")
-    else {
-        panic!("fresh claim replayed")
-    };
-    let mut user_seqs = Vec::new();
-    for id in ["creator", "ana", "bo"] {
-        let Created::New(user) = store
-            .create_app_instance_user(
-                NewAppInstanceUser {
-                    app_instance_seq: app.seq,
-                    user_id: id.to_owned(),
-                    name: id.to_owned(),
-                    metadata: String::new(),
-                    tags: crate::Tags::new(),
-                    created: at,
-                },
-                claim("CreateAppInstanceUser", id),
-            )
-            .await
-            .expect("user")
-        else {
-            panic!("fresh claim replayed")
-        };
-        user_seqs.push(user.seq);
-    }
-    let Created::New(channel) = store
-        .create_channel(
-            NewChannel {
-                app_instance_seq: app.seq,
-                channel_id: "c".to_owned(),
-                name: "c".to_owned(),
-                mode: ChannelMode::Unrestricted,
-                privacy: ChannelPrivacy::Public,
-                metadata: String::new(),
-                tags: crate::Tags::new(),
-                created_by: IdentitySnapshot {
-                    arn: "arn:creator".to_owned(),
-                    name: "creator".to_owned(),
-                },
-                created: at,
-                creator_seq: user_seqs[0],
-                member_seqs: user_seqs[1..].to_vec(),
-                moderator_seqs: Vec::new(),
-            },
-            claim("CreateChannel", "c"),
-        )
-        .await
-        .expect("channel")
-    else {
-        panic!("fresh claim replayed")
-    };
+    let fixture = Fixture::new(&store).await;
+    let creator = fixture.user("creator").await;
+    let channel = fixture.channel("c", &creator).await;
+    let (ana, bo) = (fixture.user("ana").await, fixture.user("bo").await);
+    fixture
+        .add(&channel, &[&ana, &bo], MembershipType::Default)
+        .await;
     let before = store.push_audience(channel.seq).await.expect("audience");
     let ids: Vec<&str> = before
         .candidates
@@ -288,13 +248,8 @@ async fn memberships_take_their_users_ids() {
     store.close().await;
 
     // Back to the memberships as they were before 0012.
-    let path = dir.path().join(super::DB_FILE);
-    let mut conn = SqliteConnectOptions::new()
-        .filename(&path)
-        .connect()
-        .await
-        .expect("connect");
-    sqlx::raw_sql(
+    rewind(
+        dir.path(),
         "BEGIN; \
          DROP INDEX chime_memberships_audience; \
          DROP INDEX chime_endpoints_pushable; \
@@ -302,10 +257,7 @@ async fn memberships_take_their_users_ids() {
          DELETE FROM _sqlx_migrations WHERE version = 12; \
          COMMIT;",
     )
-    .execute(&mut conn)
-    .await
-    .expect("the old memberships");
-    conn.close().await.expect("close");
+    .await;
 
     let store = SqliteStore::open(dir.path()).await.expect("reopen");
     let after = store.push_audience(channel.seq).await.expect("audience");
