@@ -53,8 +53,9 @@ pub struct Args {
     #[arg(long, default_value_t = 10_000)]
     pub push_members: usize,
     /// Also load this many notifications on a second fresh server and
-    /// drive the reads and the status update there, reporting their p50
-    /// latency as a multiple of the first data set's; 0 skips it.
+    /// drive the reads, the status update and the two creates there,
+    /// reporting the first four's p50 latency as a multiple of the first
+    /// data set's; 0 skips it.
     #[arg(long, default_value_t = 0)]
     pub large_notifications: usize,
     /// Users of the second data set [default: --users scaled as the
@@ -113,7 +114,7 @@ impl Args {
             .large_users
             .unwrap_or_else(|| ((self.users as f64) * factor).round() as usize)
             .max(self.instances);
-        large.ops = crate::drive::Op::SCALED
+        large.ops = crate::drive::Op::LARGE
             .iter()
             .filter(|op| self.selected(**op))
             .map(|op| op.key().to_owned())

@@ -16,6 +16,7 @@ mod report;
 mod rng;
 mod server;
 mod soak;
+mod targets;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -106,9 +107,12 @@ async fn run() -> anyhow::Result<bool> {
         run.push = Some(push_pass(args.push_members).await?);
     }
 
-    println!("{}", run.markdown());
+    let judged = targets::judge(&run);
+    println!("{}\n{}", run.markdown(), targets::markdown(&judged));
     if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&run.json())?;
+        let mut report = run.json();
+        report["targets"] = targets::json(&judged);
+        let text = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, text + "\n").with_context(|| format!("write {}", path.display()))?;
     }
     let failures = run.failures();

@@ -51,12 +51,12 @@ impl Run {
             .filter(|r| *r > 0.0)
     }
 
-    fn outcome(&self, op: Op) -> Option<&Outcome> {
+    pub(crate) fn outcome(&self, op: Op) -> Option<&Outcome> {
         self.outcomes.iter().find(|o| o.op == op)
     }
 
     /// The share of the ceiling, for the operations Herald served.
-    fn of_ceiling(&self, o: &Outcome) -> Option<f64> {
+    pub(crate) fn of_ceiling(&self, o: &Outcome) -> Option<f64> {
         if o.op == Op::ListInstancesMoto {
             return None;
         }
@@ -64,7 +64,7 @@ impl Run {
     }
 
     /// p50 of the instance-wide create over p50 of the single-recipient one.
-    fn instance_wide_p50_ratio(&self) -> Option<f64> {
+    pub(crate) fn instance_wide_p50_ratio(&self) -> Option<f64> {
         let wide = self
             .outcome(Op::CreateNotificationInstanceWide)?
             .quantile(0.5);
@@ -73,7 +73,7 @@ impl Run {
     }
 
     /// Herald's `ListInstances` throughput over the moto server's.
-    fn list_instances_ratio(&self) -> Option<f64> {
+    pub(crate) fn list_instances_ratio(&self) -> Option<f64> {
         let herald = self.outcome(Op::ListInstances)?.per_second();
         let moto = self.outcome(Op::ListInstancesMoto)?.per_second();
         (moto > 0.0).then(|| herald / moto)
@@ -164,12 +164,12 @@ impl Run {
     }
 
     /// (operation, p50 here, p50 in `large`, their ratio) for each
-    /// operation measured in both.
-    fn scale_ratios(&self, large: &Run) -> Vec<(Op, Duration, Duration, f64)> {
+    /// operation compared across sizes ([`Op::SCALED`]) measured in both.
+    pub(crate) fn scale_ratios(&self, large: &Run) -> Vec<(Op, Duration, Duration, f64)> {
         large
             .outcomes
             .iter()
-            .filter(|o| o.op != Op::Health)
+            .filter(|o| Op::SCALED.contains(&o.op))
             .filter_map(|big| {
                 let small = self.outcome(big.op)?.quantile(0.5);
                 let big_p50 = big.quantile(0.5);
