@@ -313,9 +313,9 @@ async fn concurrent_delivery_claims_never_overlap() {
             .map(|d| NewDelivery {
                 delivery_id: format!("{message_id}-{d}"),
                 member_seq: creator.seq,
-                member_arn: "arn:member".to_owned(),
-                endpoint_id: format!("ep-{d}"),
-                device_token: "token".to_owned(),
+                member_arn: "arn:member".into(),
+                endpoint_id: format!("ep-{d}").into(),
+                device_token: "token".into(),
                 channel_arn: "arn:channel".into(),
                 message_id: message_id.as_str().into(),
                 title: None,

@@ -28,12 +28,14 @@ pub fn app_instance_arn(region: &str, account_id: &str, app_instance_id: &str) -
     format!("arn:aws:chime:{region}:{account_id}:app-instance/{app_instance_id}")
 }
 
+// `concat` sizes the string once; a push decides one member ARN per
+// recipient, and `format!` grew each by reallocating.
 pub fn user_arn(app_instance_arn: &str, user_id: &str) -> String {
-    format!("{app_instance_arn}/user/{user_id}")
+    [app_instance_arn, "/user/", user_id].concat()
 }
 
 pub fn channel_arn(app_instance_arn: &str, channel_id: &str) -> String {
-    format!("{app_instance_arn}/channel/{channel_id}")
+    [app_instance_arn, "/channel/", channel_id].concat()
 }
 
 /// Reads a Chime ARN; anything else (another service, an unknown resource

@@ -185,6 +185,13 @@ pub struct PushContext<'a> {
     pub state: DeliveryState,
 }
 
+/// `MESSAGE-N`, sized once (thousands per message in a large channel,
+/// where `format!` reallocated each as it grew).
+fn delivery_id(message_id: &str, n: usize) -> String {
+    let mut number = itoa::Buffer::new();
+    [message_id, "-", number.format(n)].concat()
+}
+
 /// One delivery per endpoint of every member the message may reach, in
 /// the order of `candidates` and their endpoints.
 pub fn decide(
@@ -220,11 +227,12 @@ pub fn decide(
         if !allowed {
             continue;
         }
-        let member_arn = arn::user_arn(context.app_instance_arn, &candidate.user_id);
+        let member_arn: Arc<str> =
+            arn::user_arn(context.app_instance_arn, &candidate.user_id).into();
         for endpoint in &candidate.endpoints {
             // Message ids are unique, so numbering within the message makes
             // delivery ids unique without drawing randomness per push.
-            let delivery_id = format!("{}-{}", context.message_id, deliveries.len() + 1);
+            let delivery_id = delivery_id(context.message_id, deliveries.len() + 1);
             let device_token = match (context.push.push_type, &endpoint.voip_device_token) {
                 (PushType::Voip, Some(voip)) => voip.clone(),
                 _ => endpoint.device_token.clone(),
@@ -266,8 +274,8 @@ mod tests {
                 .iter()
                 .map(|id| PushEndpoint {
                     endpoint_id: (*id).into(),
-                    device_token: format!("token-{id}"),
-                    voip_device_token: Some(format!("voip-{id}")),
+                    device_token: format!("token-{id}").into(),
+                    voip_device_token: Some(format!("voip-{id}").into()),
                 })
                 .collect(),
         })
@@ -300,8 +308,8 @@ mod tests {
                         .next()
                         .unwrap_or_default()
                         .to_owned(),
-                    d.endpoint_id,
-                    d.device_token,
+                    d.endpoint_id.to_string(),
+                    d.device_token.to_string(),
                 )
             })
             .collect()
@@ -333,6 +341,41 @@ mod tests {
         .map(|(m, e)| ((*m).to_owned(), (*e).to_owned()))
         .collect();
         assert_eq!(pushed, expected);
+    }
+
+    #[test]
+    fn deliveries_are_numbered_within_the_message_and_name_their_member() {
+        let candidates = vec![
+            candidate("u1", None, &["e1", "e2"]),
+            candidate("u2", Some(PushPreference::All), &["e3"]),
+        ];
+        let push = PushNotification {
+            title: None,
+            body: None,
+            push_type: PushType::Default,
+        };
+        let attributes = Attributes::new();
+        let context = PushContext {
+            app_instance_arn: "arn:aws:chime:us-east-1:1:app-instance/a",
+            channel_arn: "arn:aws:chime:us-east-1:1:app-instance/a/channel/c",
+            message_id: "msg-9",
+            attributes: &attributes,
+            push: &push,
+            state: DeliveryState::Recorded,
+        };
+        let decided: Vec<(String, String)> = decide(&candidates, &context, &RuleCache::new(16))
+            .into_iter()
+            .map(|d| (d.delivery_id, d.member_arn.to_string()))
+            .collect();
+        let member = |u: &str| format!("arn:aws:chime:us-east-1:1:app-instance/a/user/{u}");
+        assert_eq!(
+            decided,
+            vec![
+                ("msg-9-1".to_owned(), member("u1")),
+                ("msg-9-2".to_owned(), member("u1")),
+                ("msg-9-3".to_owned(), member("u2")),
+            ]
+        );
     }
 
     #[test]

@@ -9,11 +9,13 @@
 //! change to one member costs reading that member again, not all of them.
 
 use std::collections::HashSet;
+use std::fmt;
 use std::sync::Arc;
 
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 
-use super::rows::preference_of;
+use super::rows::{PUSH_ALLOW_VALUES, preference_of};
 use crate::chime::{AudienceChanges, PushAudience, PushCandidate, PushEndpoint};
 use crate::{StoreError, StoreResult};
 
@@ -43,14 +45,58 @@ pub(crate) use audience_row_columns;
 #[derive(Deserialize)]
 struct AudienceRow {
     membership_seq: i64,
-    push_allow: Option<String>,
+    push_allow: Option<Allow>,
     push_filter_rule: Option<String>,
     user_seq: i64,
     user_id: String,
     endpoint_seq: Option<i64>,
-    endpoint_id: Option<String>,
-    device_token: Option<String>,
-    voip_device_token: Option<String>,
+    endpoint_id: Option<SharedText>,
+    device_token: Option<SharedText>,
+    voip_device_token: Option<SharedText>,
+}
+
+/// A JSON string read straight into an `Arc<str>`: one allocation, where
+/// serde's own `Arc<str>` (and `Cow<str>` inside an `Option`) builds a
+/// `String` first and copies it.
+struct SharedText(Arc<str>);
+
+impl<'de> Deserialize<'de> for SharedText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl Visitor<'_> for Visit {
+            type Value = SharedText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<SharedText, E> {
+                Ok(SharedText(Arc::from(text)))
+            }
+        }
+        deserializer.deserialize_str(Visit)
+    }
+}
+
+/// `push_allow`, one of a few constants: matched where it lies in the
+/// text, never allocated; anything else is refused (a damaged store).
+struct Allow(&'static str);
+
+impl<'de> Deserialize<'de> for Allow {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl Visitor<'_> for Visit {
+            type Value = Allow;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a push preference")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Allow, E> {
+                match PUSH_ALLOW_VALUES.iter().find(|v| **v == text) {
+                    Some(value) => Ok(Allow(value)),
+                    None => Err(E::invalid_value(de::Unexpected::Str(text), &self)),
+                }
+            }
+        }
+        deserializer.deserialize_str(Visit)
+    }
 }
 
 /// The candidates in a JSON array of [`AudienceRow`]s: oldest membership
@@ -68,21 +114,22 @@ pub(crate) fn push_audience_from_json(text: &str) -> StoreResult<Vec<PushCandida
                 membership_seq: row.membership_seq,
                 member_seq: row.user_seq,
                 user_id: row.user_id,
-                push_preference: preference_of(row.push_allow, row.push_filter_rule)?,
+                push_preference: preference_of(row.push_allow.map(|a| a.0), row.push_filter_rule)?,
                 endpoints: Vec::new(),
             });
         }
         let endpoint = match (row.endpoint_id, row.device_token) {
             (Some(endpoint_id), Some(device_token)) => PushEndpoint {
-                endpoint_id,
-                device_token,
-                voip_device_token: row.voip_device_token,
+                endpoint_id: endpoint_id.0,
+                device_token: device_token.0,
+                voip_device_token: row.voip_device_token.map(|t| t.0),
             },
             // The outer join found no pushable endpoint for this member.
             (None, _) => continue,
             (Some(endpoint_id), None) => {
                 return Err(StoreError::Corrupt(format!(
-                    "endpoint {endpoint_id}: no device token"
+                    "endpoint {}: no device token",
+                    endpoint_id.0
                 )));
             }
         };
@@ -202,5 +249,53 @@ mod tests {
         assert_eq!(patched, expected);
         // The untouched member is shared with the audience patched.
         assert!(Arc::ptr_eq(&patched.candidates[2], &before.candidates[2]));
+    }
+
+    #[test]
+    fn rows_decode_into_members_with_their_endpoints_escapes_included() {
+        // [membership, allow, rule, user seq, user id, endpoint seq, id,
+        // token, voip token], unordered as the engines leave them.
+        let text = r#"[
+            [2, "FILTERED", "{\"a\":[\"b\"]}", 20, "u2", 5, "e5", "t\"5\u00e9", null],
+            [1, null, null, 10, "u1", 4, "e4", "t4", "v4"],
+            [1, null, null, 10, "u1", 3, "e3", "t3", null],
+            [3, "NONE", null, 30, "u3", null, null, null, null]
+        ]"#;
+        let audience = push_audience_from_json(text).expect("decodes");
+        let endpoint = |id: &str, token: &str, voip: Option<&str>| PushEndpoint {
+            endpoint_id: id.into(),
+            device_token: token.into(),
+            voip_device_token: voip.map(Arc::from),
+        };
+        let expected = vec![
+            PushCandidate {
+                user_id: "u1".into(),
+                endpoints: vec![endpoint("e3", "t3", None), endpoint("e4", "t4", Some("v4"))],
+                ..candidate(1, 10)
+            },
+            PushCandidate {
+                user_id: "u2".into(),
+                push_preference: Some(PushPreference::Filtered {
+                    rule: r#"{"a":["b"]}"#.into(),
+                }),
+                endpoints: vec![endpoint("e5", "t\"5\u{e9}", None)],
+                ..candidate(2, 20)
+            },
+            PushCandidate {
+                user_id: "u3".into(),
+                push_preference: Some(PushPreference::None),
+                ..candidate(3, 30)
+            },
+        ];
+        assert_eq!(audience, expected);
+    }
+
+    #[test]
+    fn an_unknown_preference_is_a_damaged_store() {
+        let text = r#"[[1, "SOME", null, 10, "u1", null, null, null, null]]"#;
+        assert!(matches!(
+            push_audience_from_json(text),
+            Err(StoreError::Corrupt(_))
+        ));
     }
 }

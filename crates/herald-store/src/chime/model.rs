@@ -449,9 +449,11 @@ pub struct AudienceChanges {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushEndpoint {
-    pub endpoint_id: String,
-    pub device_token: String,
-    pub voip_device_token: Option<String>,
+    /// Shared with every delivery to the endpoint: a kept audience decides
+    /// thousands of pushes per message without copying them.
+    pub endpoint_id: Arc<str>,
+    pub device_token: Arc<str>,
+    pub voip_device_token: Option<Arc<str>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -488,9 +490,11 @@ pub struct NewDelivery {
     /// The recipient's user seq: the delivery is stored only if they are
     /// still a member when the message is.
     pub member_seq: i64,
-    pub member_arn: String,
-    pub endpoint_id: String,
-    pub device_token: String,
+    /// Shared by the member's deliveries, and the endpoint's values with
+    /// the audience the push was decided from.
+    pub member_arn: Arc<str>,
+    pub endpoint_id: Arc<str>,
+    pub device_token: Arc<str>,
     /// The message's own values, shared by all of its deliveries (a
     /// large channel's message has thousands).
     pub channel_arn: Arc<str>,

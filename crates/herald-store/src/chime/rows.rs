@@ -58,6 +58,8 @@ pub(crate) const DELIVERY_COLUMNS: &str = "seq, delivery_id, member_arn, endpoin
 const PUSH_ALL: &str = "ALL";
 const PUSH_NONE: &str = "NONE";
 const PUSH_FILTERED: &str = "FILTERED";
+/// Every value `push_allow` may hold.
+pub(crate) const PUSH_ALLOW_VALUES: [&str; 3] = [PUSH_ALL, PUSH_NONE, PUSH_FILTERED];
 
 /// A stored enum value; anything unknown is damage.
 fn parse<T>(
@@ -147,15 +149,16 @@ pub(crate) fn channel<R: HeraldRow>(row: &R) -> StoreResult<ChannelRecord> {
 
 /// `push_allow` and `push_filter_rule` as the record's preference.
 pub(crate) fn push_preference<R: HeraldRow>(row: &R) -> StoreResult<Option<PushPreference>> {
-    preference_of(get(row, "push_allow")?, get(row, "push_filter_rule")?)
+    let allow: Option<String> = get(row, "push_allow")?;
+    preference_of(allow.as_deref(), get(row, "push_filter_rule")?)
 }
 
 /// The preference the two stored columns describe.
 pub(crate) fn preference_of(
-    allow: Option<String>,
+    allow: Option<&str>,
     rule: Option<String>,
 ) -> StoreResult<Option<PushPreference>> {
-    match (allow.as_deref(), rule) {
+    match (allow, rule) {
         (None, _) => Ok(None),
         (Some(PUSH_ALL), _) => Ok(Some(PushPreference::All)),
         (Some(PUSH_NONE), _) => Ok(Some(PushPreference::None)),

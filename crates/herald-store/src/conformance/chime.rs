@@ -428,9 +428,9 @@ fn delivery(
     NewDelivery {
         delivery_id: unique("delivery"),
         member_seq: member.seq,
-        member_arn: format!("{channel_arn}/member-of-{endpoint_id}"),
-        endpoint_id: endpoint_id.to_owned(),
-        device_token: format!("token-{endpoint_id}"),
+        member_arn: format!("{channel_arn}/member-of-{endpoint_id}").into(),
+        endpoint_id: endpoint_id.into(),
+        device_token: format!("token-{endpoint_id}").into(),
         channel_arn: channel_arn.into(),
         message_id: message_id.into(),
         title: Some("title".into()),

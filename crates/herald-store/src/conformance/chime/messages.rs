@@ -84,7 +84,11 @@ pub async fn push_audience(store: &dyn ChimeStore) {
             .expect("candidate")
     };
     let endpoint_ids = |c: &PushCandidate| {
-        let mut ids: Vec<String> = c.endpoints.iter().map(|e| e.endpoint_id.clone()).collect();
+        let mut ids: Vec<String> = c
+            .endpoints
+            .iter()
+            .map(|e| e.endpoint_id.to_string())
+            .collect();
         ids.sort();
         ids
     };
@@ -102,13 +106,10 @@ pub async fn push_audience(store: &dyn ChimeStore) {
     let plain_1 = p
         .endpoints
         .iter()
-        .find(|e| e.endpoint_id == "plain-1")
+        .find(|e| &*e.endpoint_id == "plain-1")
         .expect("plain-1");
     assert_eq!(
-        (
-            plain_1.device_token.as_str(),
-            plain_1.voip_device_token.as_deref()
-        ),
+        (&*plain_1.device_token, plain_1.voip_device_token.as_deref()),
         ("token-plain-1", Some("voip-plain"))
     );
     let h = by_id("hidden");
@@ -244,9 +245,9 @@ pub async fn send_message(store: &dyn ChimeStore) {
             ),
             (
                 given.delivery_id.as_str(),
-                given.member_arn.as_str(),
-                given.endpoint_id.as_str(),
-                given.device_token.as_str(),
+                &*given.member_arn,
+                &*given.endpoint_id,
+                &*given.device_token,
                 &*given.channel_arn,
                 &*given.message_id,
                 given.title.as_deref(),

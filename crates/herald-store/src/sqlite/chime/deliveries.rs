@@ -130,9 +130,9 @@ pub(super) async fn insert_deliveries(
         );
         qb.push_values(chunk, |mut row, d| {
             row.push_bind(d.delivery_id.as_str())
-                .push_bind(d.member_arn.as_str())
-                .push_bind(d.endpoint_id.as_str())
-                .push_bind(d.device_token.as_str())
+                .push_bind(&*d.member_arn)
+                .push_bind(&*d.endpoint_id)
+                .push_bind(&*d.device_token)
                 .push_bind(&*d.channel_arn)
                 .push_bind(&*d.message_id)
                 .push_bind(d.title.as_deref())
