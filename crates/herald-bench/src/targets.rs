@@ -165,7 +165,7 @@ pub fn judge(run: &Run) -> Vec<Judged> {
                 .and_then(|l| share(l, Op::SearchNotifications))
                 .into_iter()
                 .collect(),
-            "needs --large-notifications",
+            "needs --large-notifications, with its op driven",
         ),
     ];
     let scaled = large.map(|l| run.scale_ratios(l)).unwrap_or_default();
@@ -199,7 +199,7 @@ pub fn judge(run: &Run) -> Vec<Judged> {
             target,
             Bound::AtMost(1.3),
             readings,
-            "needs --large-notifications",
+            "needs --large-notifications, with its op driven",
         ));
     }
     // The larger data set has the 100 thousand users; the first
