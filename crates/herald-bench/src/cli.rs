@@ -102,7 +102,7 @@ impl Args {
     }
 
     /// The options of the second, larger data set's pass: its sizes, and
-    /// only the operations compared across sizes.
+    /// only the operations driven there ([`crate::drive::Op::on_large_data_set`]).
     pub fn large(&self) -> Option<Args> {
         if self.large_notifications == 0 {
             return None;
@@ -114,9 +114,9 @@ impl Args {
             .large_users
             .unwrap_or_else(|| ((self.users as f64) * factor).round() as usize)
             .max(self.instances);
-        large.ops = crate::drive::Op::LARGE
+        large.ops = crate::drive::Op::ALL
             .iter()
-            .filter(|op| self.selected(**op))
+            .filter(|op| op.on_large_data_set() && self.selected(**op))
             .map(|op| op.key().to_owned())
             .collect();
         if large.ops.is_empty() {
@@ -180,5 +180,39 @@ impl Args {
             "--load-concurrency must be at least 1"
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn large_ops(args: &[&str]) -> Vec<String> {
+        let args = Args::parse_from(std::iter::once("herald-bench").chain(args.iter().copied()));
+        args.large().map(|l| l.ops).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_second_data_set_drives_the_scaled_reads_and_both_creates() {
+        let all = ["--large-notifications", "1000000", "--moto", "moto_server"];
+        assert_eq!(
+            large_ops(&all),
+            [
+                "list_user_notifications",
+                "update_user_notification_status",
+                "describe_notification",
+                "search_notifications",
+                "create_notification",
+                "create_notification_instance_wide",
+            ]
+        );
+        let only = [
+            "--large-notifications",
+            "10",
+            "--ops",
+            "create_notification,list_instances",
+        ];
+        assert_eq!(large_ops(&only), ["create_notification"]);
+        assert!(large_ops(&["--ops", "search_notifications"]).is_empty());
     }
 }

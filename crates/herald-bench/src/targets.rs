@@ -51,18 +51,17 @@ pub struct Judged {
     target: &'static str,
     bound: Bound,
     readings: Vec<Reading>,
-    /// Why nothing was measured, when nothing was.
-    unmeasured: Option<&'static str>,
+    /// What measures it, shown when nothing did.
+    hint: &'static str,
 }
 
 impl Judged {
     fn new(target: &'static str, bound: Bound, readings: Vec<Reading>, hint: &'static str) -> Self {
-        let unmeasured = readings.is_empty().then_some(hint);
         Judged {
             target,
             bound,
             readings,
-            unmeasured,
+            hint,
         }
     }
 
@@ -76,7 +75,7 @@ impl Judged {
 
     fn verdict(&self) -> String {
         match self.met() {
-            None => format!("not measured ({})", self.unmeasured.unwrap_or("")),
+            None => format!("not measured ({})", self.hint),
             Some(true) => "met".into(),
             Some(false) => {
                 let worst = self
@@ -139,36 +138,49 @@ fn ratio(value: f64, context: String) -> Reading {
 /// and push decision, when they ran).
 pub fn judge(run: &Run) -> Vec<Judged> {
     let large = run.large.as_deref();
-    let mut judged = vec![
-        Judged::new(
+    let mut judged: Vec<Judged> = [
+        (
             "`ListUserNotifications` ≥ 35 % of the ceiling",
-            Bound::AtLeast(0.35),
-            shares(run, Op::ListUserNotifications),
-            "its op was not driven",
+            Op::ListUserNotifications,
+            0.35,
         ),
-        Judged::new(
+        (
             "`UpdateUserNotificationStatus` ≥ 25 % of the ceiling",
-            Bound::AtLeast(0.25),
-            shares(run, Op::UpdateUserNotificationStatus),
-            "its op was not driven",
+            Op::UpdateUserNotificationStatus,
+            0.25,
         ),
-        Judged::new(
+        (
             "durable `CreateNotification` ≥ 15 % of the ceiling",
-            Bound::AtLeast(0.15),
-            shares(run, Op::CreateNotification),
-            "its op was not driven",
+            Op::CreateNotification,
+            0.15,
         ),
+    ]
+    .into_iter()
+    .map(|(target, op, bound)| {
+        let readings = shares(run, op);
         Judged::new(
-            "`SearchNotifications` `CONTAINS` ≥ 10 % of the ceiling at 1 M stored",
-            Bound::AtLeast(0.10),
-            large
-                .and_then(|l| share(l, Op::SearchNotifications))
-                .into_iter()
-                .collect(),
-            "needs --large-notifications, with its op driven",
-        ),
-    ];
+            target,
+            Bound::AtLeast(bound),
+            readings,
+            "its op was not driven",
+        )
+    })
+    .collect();
+    judged.push(Judged::new(
+        "`SearchNotifications` `CONTAINS` ≥ 10 % of the ceiling at 1 M stored",
+        Bound::AtLeast(0.10),
+        large
+            .and_then(|l| share(l, Op::SearchNotifications))
+            .into_iter()
+            .collect(),
+        "needs --large-notifications, with its op driven",
+    ));
     let scaled = large.map(|l| run.scale_ratios(l)).unwrap_or_default();
+    let scaled_context = format!(
+        "{} over {} stored",
+        large.map_or(0, |l| l.notifications),
+        run.notifications
+    );
     for (op, target) in [
         (
             Op::ListUserNotifications,
@@ -186,14 +198,7 @@ pub fn judge(run: &Run) -> Vec<Judged> {
         let readings = scaled
             .iter()
             .filter(|(o, ..)| *o == op)
-            .map(|(_, _, _, r)| {
-                let context = format!(
-                    "{} over {} stored",
-                    large.map_or(0, |l| l.notifications),
-                    run.notifications
-                );
-                ratio(*r, context)
-            })
+            .map(|(_, _, _, r)| ratio(*r, scaled_context.clone()))
             .collect();
         judged.push(Judged::new(
             target,

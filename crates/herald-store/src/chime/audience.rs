@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
-use super::rows::{PUSH_ALLOW_VALUES, preference_of};
+use super::rows::preference_of;
 use crate::chime::{AudienceChanges, PushAudience, PushCandidate, PushEndpoint};
 use crate::{StoreError, StoreResult};
 
@@ -42,10 +42,12 @@ pub(crate) use audience_row_columns;
 /// One (member, endpoint) pair, or a member without a pushable endpoint
 /// (the endpoint fields null). Deserialised from a JSON array, positionally:
 /// each engine's query builds the array in this field order.
+/// `push_allow` is one of three plain constants, borrowed from the text
+/// (never escaped, so never allocated; `preference_of` checks it).
 #[derive(Deserialize)]
-struct AudienceRow {
+struct AudienceRow<'a> {
     membership_seq: i64,
-    push_allow: Option<Allow>,
+    push_allow: Option<&'a str>,
     push_filter_rule: Option<String>,
     user_seq: i64,
     user_id: String,
@@ -76,29 +78,6 @@ impl<'de> Deserialize<'de> for SharedText {
     }
 }
 
-/// `push_allow`, one of a few constants: matched where it lies in the
-/// text, never allocated; anything else is refused (a damaged store).
-struct Allow(&'static str);
-
-impl<'de> Deserialize<'de> for Allow {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl Visitor<'_> for Visit {
-            type Value = Allow;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a push preference")
-            }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Allow, E> {
-                match PUSH_ALLOW_VALUES.iter().find(|v| **v == text) {
-                    Some(value) => Ok(Allow(value)),
-                    None => Err(E::invalid_value(de::Unexpected::Str(text), &self)),
-                }
-            }
-        }
-        deserializer.deserialize_str(Visit)
-    }
-}
-
 /// The candidates in a JSON array of [`AudienceRow`]s: oldest membership
 /// first, each member's endpoints in registration order.
 pub(crate) fn push_audience_from_json(text: &str) -> StoreResult<Vec<PushCandidate>> {
@@ -114,7 +93,7 @@ pub(crate) fn push_audience_from_json(text: &str) -> StoreResult<Vec<PushCandida
                 membership_seq: row.membership_seq,
                 member_seq: row.user_seq,
                 user_id: row.user_id,
-                push_preference: preference_of(row.push_allow.map(|a| a.0), row.push_filter_rule)?,
+                push_preference: preference_of(row.push_allow, row.push_filter_rule)?,
                 endpoints: Vec::new(),
             });
         }

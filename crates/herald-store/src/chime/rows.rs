@@ -58,8 +58,6 @@ pub(crate) const DELIVERY_COLUMNS: &str = "seq, delivery_id, member_arn, endpoin
 const PUSH_ALL: &str = "ALL";
 const PUSH_NONE: &str = "NONE";
 const PUSH_FILTERED: &str = "FILTERED";
-/// Every value `push_allow` may hold.
-pub(crate) const PUSH_ALLOW_VALUES: [&str; 3] = [PUSH_ALL, PUSH_NONE, PUSH_FILTERED];
 
 /// A stored enum value; anything unknown is damage.
 fn parse<T>(
